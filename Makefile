@@ -1,0 +1,61 @@
+# Orleans.MoE: the two commands a new user needs are `make demo` and `make test`.
+# Both install missing Debian packages (as root; otherwise they print the apt-get line and stop),
+# build the native library when its sources changed, and build the solution.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Packages the build and the tests need. python3-torch is for `make bench` (PyTorch side by side)
+# and `make fixtures` only.
+APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread
+BENCH_APT_PACKAGES := python3-torch
+
+CONFIGURATION ?= Release
+NATIVE_BUILD := build/native
+NATIVE_LIB := $(NATIVE_BUILD)/libmoe_native.so
+NATIVE_SOURCES := native/CMakeLists.txt $(wildcard native/include/*.h native/src/*.h native/src/*.cpp)
+DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
+
+.PHONY: help deps bench-deps native build test demo bench fixtures clean
+
+help:
+	@echo "make demo    run the main job on the embedded default"
+	@echo "make test    run every test"
+	@echo "make bench   run the benchmarks (prints ratios against references measured in the same run)"
+	@echo "make native  build the native library only"
+	@echo "make clean   remove build outputs"
+
+deps:
+	@scripts/ensure-packages.sh $(APT_PACKAGES)
+
+bench-deps:
+	@scripts/ensure-packages.sh $(APT_PACKAGES) $(BENCH_APT_PACKAGES)
+
+# Rebuilt only when a native source changes (make compares timestamps).
+$(NATIVE_LIB): $(NATIVE_SOURCES)
+	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	cmake --build $(NATIVE_BUILD) -j$$(nproc)
+	@touch $@
+
+native: deps $(NATIVE_LIB)
+
+build: native
+	$(DOTNET) build Orleans.MoE.sln -c $(CONFIGURATION) -nologo -v quiet
+
+test: build
+	$(DOTNET) test Orleans.MoE.sln -c $(CONFIGURATION) --no-build -nologo
+
+demo: build
+	$(DOTNET) run --project src/Client -c $(CONFIGURATION) --no-build -- demo
+
+bench: bench-deps $(NATIVE_LIB)
+	$(DOTNET) build bench/Orleans.MoE.Bench -c Release -nologo -v quiet
+	$(DOTNET) run --project bench/Orleans.MoE.Bench -c Release --no-build
+
+# Regenerates the committed reference fixtures with Debian's PyTorch (not needed to run the tests).
+fixtures: bench-deps
+	/usr/bin/python3 tests/fixtures/make_torch_fixtures.py
+
+clean:
+	rm -rf build
+	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
