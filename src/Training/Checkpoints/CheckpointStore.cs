@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Torch.Serialization;
+
+namespace Orleans.MoE.Training.Checkpoints;
+
+/// <summary>
+/// Checkpoints of one run, as directories <c>step-00000100/</c> under a root, each holding
+/// safetensors files (by name, e.g. model, optimizer) and manifest.json.
+/// <para>
+/// A checkpoint is assembled in a hidden temporary directory, every file flushed to disk, the
+/// manifest (with the SHA-256 of every tensor file) written last, and the directory renamed into
+/// place: a crash leaves either the previous checkpoints or the complete new one. Only the newest
+/// <see cref="Keep"/> checkpoints are kept, and older ones are removed only after a new one is in place.
+/// </para>
+/// </summary>
+public sealed class CheckpointStore(string root, int keep = 3)
+{
+    public const string ManifestFile = "manifest.json";
+    private const string Prefix = "step-";
+
+    public string Root { get; } = root;
+
+    public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), "keep at least one checkpoint");
+
+    /// <summary>Writes a checkpoint for manifest.Step and returns its directory.</summary>
+    public string Save(CheckpointManifest manifest, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> tensorFiles)
+    {
+        Directory.CreateDirectory(Root);
+        var final = DirectoryFor(manifest.Step);
+        var temporary = Path.Combine(Root, $".{Path.GetFileName(final)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (name, tensors) in tensorFiles)
+            {
+                var file = FileName(name);
+                var path = Path.Combine(temporary, file);
+                SafeTensors.Save(path, tensors);
+                hashes[file] = Sha256(path);
+            }
+            var complete = manifest with { FileHashes = hashes, CreatedUtc = manifest.CreatedUtc == default ? DateTime.UtcNow : manifest.CreatedUtc };
+            AtomicFile.Write(Path.Combine(temporary, ManifestFile),
+                stream => JsonSerializer.Serialize(stream, complete, CheckpointManifest.Json));
+
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(temporary, final);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+        Prune();
+        return final;
+    }
+
+    /// <summary>Steps of the complete checkpoints present (with a manifest), oldest first.</summary>
+    public IReadOnlyList<long> Steps()
+    {
+        if (!Directory.Exists(Root)) return [];
+        return Directory.EnumerateDirectories(Root, Prefix + "*")
+            .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var s), Step: s))
+            .Where(x => x.Ok && File.Exists(Path.Combine(x.Dir, ManifestFile)))
+            .Select(x => x.Step)
+            .Order()
+            .ToList();
+    }
+
+    public long? LatestStep => Steps() is { Count: > 0 } steps ? steps[^1] : null;
+
+    /// <summary>
+    /// Reads and verifies a checkpoint: the manifest parses, every listed file exists and has its
+    /// recorded hash. Returns the manifest; tensors are read with <see cref="LoadTensors"/>.
+    /// </summary>
+    public CheckpointManifest ReadManifest(long step)
+    {
+        var dir = DirectoryFor(step);
+        var manifestPath = Path.Combine(dir, ManifestFile);
+        if (!File.Exists(manifestPath))
+            throw new CheckpointCorruptException(manifestPath, "missing: the checkpoint is incomplete");
+        CheckpointManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(manifestPath), CheckpointManifest.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointCorruptException(manifestPath, $"not valid JSON ({e.Message})");
+        }
+        if (manifest is null) throw new CheckpointCorruptException(manifestPath, "empty manifest");
+        if (manifest.Format != CheckpointManifest.CurrentFormat)
+            throw new CheckpointCorruptException(manifestPath, $"format {manifest.Format} is not supported (this build reads format {CheckpointManifest.CurrentFormat})");
+        if (manifest.Step != step)
+            throw new CheckpointCorruptException(manifestPath, $"records step {manifest.Step} but lives in the directory of step {step}");
+        foreach (var (file, expected) in manifest.FileHashes)
+        {
+            var path = Path.Combine(dir, file);
+            if (!File.Exists(path)) throw new CheckpointCorruptException(path, "missing, but listed in the manifest");
+            var actual = Sha256(path);
+            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+                throw new CheckpointCorruptException(path, $"content hash {actual} does not match the manifest's {expected} (the file was changed or damaged)");
+        }
+        return manifest;
+    }
+
+    /// <summary>The tensors of one file of a checkpoint; the caller owns them.</summary>
+    public Dictionary<string, Tensor> LoadTensors(long step, string name) =>
+        SafeTensors.Load(Path.Combine(DirectoryFor(step), FileName(name))).Tensors;
+
+    public string DirectoryFor(long step) => Path.Combine(Root, Prefix + step.ToString("D8", CultureInfo.InvariantCulture));
+
+    private static string FileName(string name) => name + ".safetensors";
+
+    private void Prune()
+    {
+        var steps = Steps();
+        foreach (var step in steps.Take(Math.Max(0, steps.Count - Keep))) TryDelete(DirectoryFor(step));
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftovers are hidden (temporary) or old; they never shadow a complete checkpoint.
+        }
+    }
+}
