@@ -5,6 +5,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -19,6 +20,21 @@ namespace moe {
 static thread_local std::string last_error;
 
 void set_last_error(const char* message) { last_error = message == nullptr ? "" : message; }
+
+#if TORCH_VERSION_MAJOR < 2
+// libtorch 1.x symbolizes a full C++ backtrace whenever a c10::Error is constructed: ~8 ms per
+// failed call (a shape mismatch, say), measured here and in PyTorch alike. The exports report
+// what_without_backtrace(), so that backtrace is never shown; skip collecting it unless
+// MOE_NATIVE_CPP_BACKTRACES=1 asks for it (e.g. to debug the native layer). libtorch 2.x collects
+// backtraces lazily and needs nothing.
+[[maybe_unused]] static const bool cheap_error_backtraces = [] {
+  const char* wanted = std::getenv("MOE_NATIVE_CPP_BACKTRACES");
+  if (wanted == nullptr || std::strcmp(wanted, "1") != 0) {
+    c10::SetStackTraceFetcher([] { return std::string("(C++ backtrace not collected; set MOE_NATIVE_CPP_BACKTRACES=1)"); });
+  }
+  return true;
+}();
+#endif
 
 static int32_t copy_out(const std::string& text, char* buffer, int64_t capacity, int64_t* length) {
   *length = static_cast<int64_t>(text.size());

@@ -168,6 +168,7 @@ public static class SafeTensors
                 throw new SafeTensorsFormatException(path, "header is not a JSON object");
             var entries = new List<SafeTensorsEntry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in doc.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey)
@@ -175,6 +176,9 @@ public static class SafeTensors
                     ReadMetadata(property.Value, metadata, path);
                     continue;
                 }
+                // JSON allows a repeated key; keeping either entry would silently drop the other tensor.
+                if (!names.Add(property.Name))
+                    throw new SafeTensorsFormatException(path, $"tensor '{property.Name}' appears more than once in the header");
                 entries.Add(ReadEntry(property, path));
             }
             CheckLayout(entries, dataLength, path);
@@ -211,9 +215,18 @@ public static class SafeTensors
         var offsets = ReadIntegers(v, "data_offsets", name, path);
         if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
             throw new SafeTensorsFormatException(path, $"tensor '{name}': 'data_offsets' must be [begin, end] with 0 <= begin <= end");
-        long numel = 1;
-        foreach (var d in shape) numel = checked(numel * d);
-        var expected = numel * dtype.ElementSize();
+        long expected;
+        try
+        {
+            long numel = 1;
+            foreach (var d in shape) numel = checked(numel * d);
+            expected = checked(numel * dtype.ElementSize());
+        }
+        catch (OverflowException)
+        {
+            throw new SafeTensorsFormatException(path,
+                $"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtypeName} needs more than {long.MaxValue} bytes (corrupt shape)");
+        }
         if (offsets[1] - offsets[0] != expected)
             throw new SafeTensorsFormatException(path,
                 $"tensor '{name}': data_offsets span {offsets[1] - offsets[0]} bytes but {dtypeName} [{string.Join(", ", shape)}] needs {expected}");
@@ -238,11 +251,16 @@ public static class SafeTensors
     private static void CheckLayout(List<SafeTensorsEntry> entries, long dataLength, string path)
     {
         long position = 0;
+        string? previous = null;
         foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
-            if (e.Begin != position)
-                throw new SafeTensorsFormatException(path, $"tensor '{e.Name}' starts at byte {e.Begin} of the data but the previous tensor ends at {position} (gap or overlap)");
+            var after = previous is null ? "the start of the data" : $"tensor '{previous}', which ends at byte {position}";
+            if (e.Begin < position)
+                throw new SafeTensorsFormatException(path, $"tensor '{e.Name}' starts at byte {e.Begin} of the data and overlaps {after}");
+            if (e.Begin > position)
+                throw new SafeTensorsFormatException(path, $"tensor '{e.Name}' starts at byte {e.Begin} of the data, leaving a gap of {e.Begin - position} bytes after {after}");
             position = e.End;
+            previous = e.Name;
         }
         if (position > dataLength)
             throw new SafeTensorsFormatException(path, $"tensor data needs {position} bytes but the file holds {dataLength} after the header (truncated)");
