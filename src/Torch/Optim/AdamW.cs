@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Orleans.MoE.Torch.Native;
 using Orleans.MoE.Torch.NN;
 
@@ -10,11 +11,10 @@ namespace Orleans.MoE.Torch.Optim;
 /// </summary>
 public sealed class AdamW : IDisposable
 {
-    private readonly IntPtr _handle;
+    private readonly OptimizerHandle _handle;
     private readonly ParameterGroup[] _groups;
     private readonly Parameter[] _parameters;
     private readonly double[] _learningRates;
-    private bool _disposed;
 
     public unsafe AdamW(IReadOnlyList<ParameterGroup> groups)
     {
@@ -35,7 +35,7 @@ public sealed class AdamW : IDisposable
         {
             TorchException.Check(NativeMethods.moe_adamw_new(ph, pg, handles.Length, hp, _groups.Length, &h));
         }
-        _handle = h;
+        _handle = new OptimizerHandle(h);
     }
 
     public IReadOnlyList<ParameterGroup> Groups => _groups;
@@ -82,12 +82,17 @@ public sealed class AdamW : IDisposable
         GC.KeepAlive(expAvgSq);
     }
 
-    private IntPtr Handle => _disposed ? throw new ObjectDisposedException(nameof(AdamW)) : _handle;
+    private IntPtr Handle => _handle.IsClosed ? throw new ObjectDisposedException(nameof(AdamW)) : _handle.DangerousGetHandle();
 
-    public void Dispose()
+    public void Dispose() => _handle.Dispose();
+
+    /// <summary>Frees the native optimizer (and its moment tensors) even if Dispose is never called.</summary>
+    private sealed class OptimizerHandle : SafeHandle
     {
-        if (_disposed) return;
-        _disposed = true;
-        NativeMethods.moe_adamw_free(_handle);
+        public OptimizerHandle(IntPtr handle) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(handle);
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        protected override bool ReleaseHandle() => NativeMethods.moe_adamw_free(handle) == 0;
     }
 }
