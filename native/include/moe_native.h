@@ -116,8 +116,10 @@ enum moe_scalar_op {
   MOE_SCALAR_RDIV, MOE_SCALAR_EQ, MOE_SCALAR_NE, MOE_SCALAR_LT, MOE_SCALAR_LE, MOE_SCALAR_GT,
   MOE_SCALAR_GE, MOE_SCALAR_REMAINDER, MOE_SCALAR_FLOOR_DIVIDE,
 };
-/* integral != 0 passes the scalar as an int64 so integral tensors stay integral. */
+/* integral != 0 passes the scalar as an int64 so integral tensors stay integral (exact only up to
+ * 2^53, the double's mantissa; moe_scalar_int64 takes any int64 exactly). */
 MOE_API int32_t moe_scalar(int32_t op, moe_tensor a, double value, int32_t integral, moe_tensor* out);
+MOE_API int32_t moe_scalar_int64(int32_t op, moe_tensor a, int64_t value, moe_tensor* out);
 
 MOE_API int32_t moe_linear(moe_tensor input, moe_tensor weight, moe_tensor bias, moe_tensor* out);
 MOE_API int32_t moe_clamp(moe_tensor a, int32_t has_min, double min, int32_t has_max, double max, moe_tensor* out);
@@ -194,7 +196,8 @@ MOE_API int32_t moe_inplace(int32_t op, moe_tensor a, moe_tensor b, double value
 MOE_API int32_t moe_backward(moe_tensor a, moe_tensor gradient, int32_t retain_graph);
 /* *out is null when the tensor has no gradient yet. */
 MOE_API int32_t moe_tensor_grad(moe_tensor a, moe_tensor* out);
-/* gradient may be null: the gradient is cleared (set to undefined). */
+/* gradient may be null: the gradient is cleared (set to undefined); otherwise it must match the
+ * tensor's shape, dtype and device. */
 MOE_API int32_t moe_tensor_set_grad(moe_tensor a, moe_tensor gradient);
 MOE_API int32_t moe_tensor_set_requires_grad(moe_tensor a, int32_t requires_grad);
 

@@ -46,8 +46,13 @@ inline at::TensorOptions options_of(int32_t dtype, int32_t device_type, int32_t 
 }
 
 // Integral tensors keep integral results when combined with an integral scalar.
+// Converting a double outside int64's range (or NaN) is undefined behaviour, so it is refused.
 inline at::Scalar scalar_of(double value, int32_t integral) {
-  if (integral) return at::Scalar(static_cast<int64_t>(value));
+  if (integral) {
+    if (!(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
+      throw std::invalid_argument("value " + std::to_string(value) + " does not fit an int64");
+    return at::Scalar(static_cast<int64_t>(value));
+  }
   return at::Scalar(value);
 }
 

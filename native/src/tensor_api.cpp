@@ -2,6 +2,7 @@
 // Operations of one arity share an export selected by an op code (see moe_native.h), which keeps
 // the ABI small without hiding anything: each case is one libtorch call.
 #include <cstring>
+#include <sstream>
 
 #include "common.h"
 #include "generator.h"
@@ -256,10 +257,9 @@ int32_t moe_binary(int32_t op, moe_tensor a, moe_tensor b, moe_tensor* out) {
   MOE_CATCH
 }
 
-int32_t moe_scalar(int32_t op, moe_tensor a, double value, int32_t integral, moe_tensor* out) {
-  MOE_TRY
-  const at::Tensor& x = T(a);
-  const at::Scalar s = moe::scalar_of(value, integral);
+}  // extern "C"
+
+static at::Tensor scalar_op(int32_t op, const at::Tensor& x, const at::Scalar& s) {
   at::Tensor r;
   switch (op) {
     case MOE_SCALAR_ADD: r = at::add(x, s); break;
@@ -279,7 +279,20 @@ int32_t moe_scalar(int32_t op, moe_tensor a, double value, int32_t integral, moe
     case MOE_SCALAR_FLOOR_DIVIDE: r = at::floor_divide(x, s); break;
     default: throw std::invalid_argument("unknown scalar op " + std::to_string(op));
   }
-  *out = wrap(std::move(r));
+  return r;
+}
+
+extern "C" {
+
+int32_t moe_scalar(int32_t op, moe_tensor a, double value, int32_t integral, moe_tensor* out) {
+  MOE_TRY
+  *out = wrap(scalar_op(op, T(a), moe::scalar_of(value, integral)));
+  MOE_CATCH
+}
+
+int32_t moe_scalar_int64(int32_t op, moe_tensor a, int64_t value, moe_tensor* out) {
+  MOE_TRY
+  *out = wrap(scalar_op(op, T(a), at::Scalar(value)));
   MOE_CATCH
 }
 
@@ -538,9 +551,24 @@ int32_t moe_tensor_grad(moe_tensor a, moe_tensor* out) {
   MOE_CATCH
 }
 
+// As PyTorch's `tensor.grad = g`, a gradient must match its tensor's shape, dtype and device:
+// libtorch itself would accept any tensor and fail (or broadcast) only at the next accumulation.
 int32_t moe_tensor_set_grad(moe_tensor a, moe_tensor gradient) {
   MOE_TRY
-  T(a).mutable_grad() = gradient == nullptr ? at::Tensor() : T(gradient);
+  at::Tensor& x = T(a);
+  if (gradient == nullptr) {
+    x.mutable_grad() = at::Tensor();
+  } else {
+    const at::Tensor& g = T(gradient);
+    if (g.sizes() != x.sizes() || g.scalar_type() != x.scalar_type() || g.device() != x.device()) {
+      std::ostringstream message;
+      message << "a gradient of shape " << g.sizes() << ", " << g.scalar_type() << " on " << g.device()
+              << " cannot be assigned to a tensor of shape " << x.sizes() << ", " << x.scalar_type() << " on "
+              << x.device() << ": it must match all three";
+      throw std::invalid_argument(message.str());
+    }
+    x.mutable_grad() = g;
+  }
   MOE_CATCH
 }
 

@@ -35,6 +35,18 @@ public partial class Tensor
         return new Tensor(r);
     }
 
+    // Chosen for long arguments: an integral scalar crosses as an int64, not through a double
+    // (which holds integers exactly only up to 2^53).
+    internal unsafe Tensor WithScalar(ScalarOp op, long value, bool integral)
+    {
+        if (!integral) return WithScalar(op, (double)value, integral: false);
+        GradMode.Sync();
+        IntPtr r;
+        TorchException.Check(NativeMethods.moe_scalar_int64((int)op, Handle, value, &r));
+        GC.KeepAlive(this);
+        return new Tensor(r);
+    }
+
     internal unsafe Tensor Reduce(ReduceOp op, ReadOnlySpan<long> dims, bool keepDim)
     {
         GradMode.Sync();

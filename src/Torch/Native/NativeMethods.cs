@@ -52,6 +52,7 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int moe_unary(int op, IntPtr a, IntPtr* result);
     [DllImport(Library)] internal static extern int moe_binary(int op, IntPtr a, IntPtr b, IntPtr* result);
     [DllImport(Library)] internal static extern int moe_scalar(int op, IntPtr a, double value, int integral, IntPtr* result);
+    [DllImport(Library)] internal static extern int moe_scalar_int64(int op, IntPtr a, long value, IntPtr* result);
     [DllImport(Library)] internal static extern int moe_linear(IntPtr input, IntPtr weight, IntPtr bias, IntPtr* result);
     [DllImport(Library)] internal static extern int moe_clamp(IntPtr a, int hasMin, double min, int hasMax, double max, IntPtr* result);
     [DllImport(Library)] internal static extern int moe_where(IntPtr condition, IntPtr a, IntPtr b, IntPtr* result);
