@@ -509,7 +509,12 @@ int32_t moe_dropout(moe_tensor a, double p, int32_t training, moe_generator gene
   } else if (generator == nullptr) {
     *out = wrap(at::dropout(x, p, true));
   } else {
-    if (p < 0.0 || p >= 1.0) throw std::invalid_argument("dropout probability must be in [0, 1)");
+    if (p < 0.0 || p > 1.0) throw std::invalid_argument("dropout probability must be in [0, 1]");
+    if (p == 1.0) {
+      // Everything dropped, as torch.dropout: zeros that keep the graph connected.
+      *out = wrap(x * 0.0);
+      return MOE_OK;
+    }
     at::Tensor keep = at::empty(x.sizes(), x.options().device(at::kCPU).requires_grad(false))
                           .bernoulli_(1.0 - p, moe::generator_of(generator))
                           .to(x.device());

@@ -94,6 +94,7 @@ public partial class Tensor
     /// <summary>Samples 0/1 with the probabilities held in this tensor.</summary>
     public unsafe Tensor Bernoulli(Generator? generator = null)
     {
+        GradMode.Sync();
         IntPtr r;
         TorchException.Check(NativeMethods.moe_bernoulli(Handle, GeneratorHandle(generator), &r));
         GC.KeepAlive(this);
