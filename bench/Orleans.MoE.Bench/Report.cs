@@ -81,7 +81,7 @@ internal sealed class Report(TextWriter w)
         w.WriteLine("Where the extra time of `add` goes (us per op, by difference of the columns above)");
         w.WriteLine($"  {"native C ABI layer (heap handle, status, op switch)",-58}{F(cabi - cpp, 3),9}   C ABI - C++");
         w.WriteLine($"  {"P/Invoke transitions (2 calls)",-58}{F(add.PInvokeUs - cabi, 3),9}   pinvoke - C ABI");
-        w.WriteLine($"  {"managed wrapper (Tensor object, scope, grad mode, counter)",-58}{F(add.DisposeUs - add.PInvokeUs, 3),9}   dispose - pinvoke");
+        w.WriteLine($"  {"managed wrapper, no scope (Tensor object, grad mode, counter)",-58}{F(add.DisposeUs - add.PInvokeUs, 3),9}   dispose - pinvoke");
         w.WriteLine($"  {"DisposeScope ownership instead of explicit Dispose",-58}{F(add.ScopeUs - add.DisposeUs, 3),9}   scope - dispose");
         w.WriteLine($"  {"explicit Dispose while a scope is current",-58}{F(add.DisposeInScopeUs - add.DisposeUs, 3),9}   dispose-in-scope - dispose");
         w.WriteLine();
