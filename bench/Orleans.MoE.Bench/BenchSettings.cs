@@ -19,8 +19,8 @@ internal sealed record BenchSettings(
         MatmulThreads: Environment.ProcessorCount,
         SmallIters: 2_000,
         SmallReps: 41,
-        MatmulIters: 2,
-        MatmulReps: 11,
+        MatmulIters: 1,
+        MatmulReps: 21,
         Profile: true);
 
     public static BenchSettings Parse(string[] args)
@@ -37,7 +37,7 @@ internal sealed record BenchSettings(
                     : throw new ArgumentException($"option {args[i - 1]} needs a positive integer, got '{args[i]}'");
             s = args[i] switch
             {
-                "--quick" => s with { SmallReps = 11, MatmulReps = 5 },
+                "--quick" => s with { SmallReps = 11, MatmulReps = 7 },
                 "--matmul-threads" => s with { MatmulThreads = Positive() },
                 "--small-threads" => s with { SmallThreads = Positive() },
                 "--reps" => s with { SmallReps = Positive() },
