@@ -79,15 +79,15 @@ internal sealed class Report(TextWriter w)
     {
         var (cpp, cabi) = (add.CppUs, add.CabiUs);
         w.WriteLine("Where the extra time of `add` goes (us per op, by difference of the columns above)");
-        w.WriteLine($"  {"native C ABI layer (heap handle, status, op switch)",-58}{F(cabi - cpp, 3),9}   C ABI - C++");
-        w.WriteLine($"  {"P/Invoke transitions (2 calls)",-58}{F(add.PInvokeUs - cabi, 3),9}   pinvoke - C ABI");
-        w.WriteLine($"  {"managed wrapper, no scope (Tensor object, grad mode, counter)",-58}{F(add.DisposeUs - add.PInvokeUs, 3),9}   dispose - pinvoke");
-        w.WriteLine($"  {"DisposeScope ownership instead of explicit Dispose",-58}{F(add.ScopeUs - add.DisposeUs, 3),9}   scope - dispose");
-        w.WriteLine($"  {"explicit Dispose while a scope is current",-58}{F(add.DisposeInScopeUs - add.DisposeUs, 3),9}   dispose-in-scope - dispose");
+        w.WriteLine($"  {"native C ABI layer (heap handle, status, op switch)",-62}{F(cabi - cpp, 3),9}   C ABI - C++");
+        w.WriteLine($"  {"P/Invoke transitions (2 calls)",-62}{F(add.PInvokeUs - cabi, 3),9}   pinvoke - C ABI");
+        w.WriteLine($"  {"managed wrapper, no scope (Tensor object, grad mode, counter)",-62}{F(add.DisposeUs - add.PInvokeUs, 3),9}   dispose - pinvoke");
+        w.WriteLine($"  {"DisposeScope ownership instead of explicit Dispose",-62}{F(add.ScopeUs - add.DisposeUs, 3),9}   scope - dispose");
+        w.WriteLine($"  {"explicit Dispose while a scope is current",-62}{F(add.DisposeInScopeUs - add.DisposeUs, 3),9}   dispose-in-scope - dispose");
         w.WriteLine();
         w.WriteLine("Parts of the wrapper timed alone (nanoseconds each, thread CPU time)");
         foreach (var c in components)
-            w.WriteLine($"  {c.Name,-58}{F(c.NsPerOp, 1),9}   {c.PerOp}");
+            w.WriteLine($"  {c.Name,-62}{F(c.NsPerOp, 1),9}   {c.PerOp}");
         w.WriteLine();
     }
 
