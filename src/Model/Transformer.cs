@@ -82,6 +82,11 @@ public sealed class Transformer : Module
     /// </summary>
     public ModelOutput Forward(Tensor tokens, Tensor? targets = null, long ignoreIndex = -100)
     {
+        var shape = tokens.Shape;
+        if (shape.Length != 2 || shape[1] > Config.MaxSeqLen || shape[1] == 0)
+            throw new ArgumentException(
+                $"tokens must have shape (batch, length) with 1 <= length <= max_seq_len ({Config.MaxSeqLen}), got [{string.Join(", ", shape)}]",
+                nameof(tokens));
         using var scope = DisposeScope.Begin();
         var x = Functional.Embedding(TokenEmbedding, tokens);            // (B, T, d)
         Tensor? aux = null;

@@ -119,4 +119,13 @@ public class TransformerTests
         model.Forward(tokens, targets).Loss!.Backward();
         Assert.NotNull(model.TokenEmbedding.Grad);
     }
+
+    [Fact]
+    public void SequencesLongerThanTheConfiguredMaximumAreRefusedWithTheLimit()
+    {
+        using var scope = DisposeScope.Begin();
+        using var model = new Transformer(TestConfigs.Model(TestConfigs.Mlp()));
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros([1, 17], ScalarType.Int64)));
+        Assert.Contains("max_seq_len (16)", e.Message);
+    }
 }
