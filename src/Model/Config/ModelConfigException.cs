@@ -1,0 +1,24 @@
+namespace Orleans.MoE.Model.Config;
+
+/// <summary>A model configuration that cannot be used; <see cref="Problems"/> lists every problem found, not just the first.</summary>
+public sealed class ModelConfigException : Exception
+{
+    public ModelConfigException(string source, IReadOnlyList<ConfigProblem> problems)
+        : base(Format(source, problems))
+    {
+        Source = source;
+        Problems = problems;
+    }
+
+    /// <summary>Where the configuration came from: a file path, or a description for configurations built in code.</summary>
+    public new string Source { get; }
+
+    public IReadOnlyList<ConfigProblem> Problems { get; }
+
+    private static string Format(string source, IReadOnlyList<ConfigProblem> problems)
+    {
+        var noun = problems.Count == 1 ? "problem" : "problems";
+        return $"{source}: {problems.Count} {noun} in the model configuration:{Environment.NewLine}" +
+               string.Join(Environment.NewLine, problems.Select(p => $"  - {p}"));
+    }
+}

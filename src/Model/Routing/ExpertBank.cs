@@ -1,0 +1,96 @@
+using Orleans.MoE.Model.Blocks;
+using Orleans.MoE.Model.Config;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Torch.NN;
+
+namespace Orleans.MoE.Model.Routing;
+
+/// <summary>
+/// The routed experts of one layer, each a bias-free MLP (width -> expert_dim -> width; GELU, or SwiGLU),
+/// with their weights stacked in one tensor per matrix: shape (group..., expert, out, in), e.g.
+/// (N_e, d_e, d) for an MoE or (N_h, N_e, d_e, d_h) for Multi-Head LatentMoE. One expert (or one head) is
+/// then a slice, which is how a DisCo submodel or a head-parallel rank takes its share.
+/// <para>
+/// Computation is dropless: every (token, expert) assignment is computed, with no capacity limit. The
+/// assignments are sorted by expert so each expert multiplies one contiguous block of rows, and the
+/// gate-weighted results are added back to their tokens.
+/// </para>
+/// </summary>
+public sealed class ExpertBank : Module
+{
+    private readonly Activation _activation;
+
+    /// <param name="groupShape">the leading dimensions, (N_e) or (N_h, N_e); their product is the number of experts</param>
+    /// <param name="scaledOutput">whether the down-projection writes into the residual stream (std / sqrt(2 n_layers))</param>
+    public ExpertBank(long[] groupShape, int width, int expertDim, Activation activation, bool scaledOutput, WeightInit init)
+    {
+        _activation = activation;
+        Width = width;
+        ExpertDim = expertDim;
+        Count = groupShape.Aggregate(1L, (a, b) => a * b);
+        long[] inShape = [.. groupShape, expertDim, width];
+        long[] outShape = [.. groupShape, width, expertDim];
+        if (activation == Activation.Swiglu) WGate = RegisterParameter("w_gate", init.Normal(inShape));
+        WUp = RegisterParameter("w_up", init.Normal(inShape));
+        WDown = RegisterParameter("w_down", scaledOutput ? init.OutputProjection(outShape) : init.Normal(outShape));
+    }
+
+    /// <summary>Total number of experts (over all heads).</summary>
+    public long Count { get; }
+
+    public int Width { get; }
+
+    public int ExpertDim { get; }
+
+    /// <summary>(group..., d_e, width), SwiGLU only.</summary>
+    public Parameter? WGate { get; }
+
+    /// <summary>(group..., d_e, width)</summary>
+    public Parameter WUp { get; }
+
+    /// <summary>(group..., width, d_e)</summary>
+    public Parameter WDown { get; }
+
+    /// <summary>
+    /// rows (R, width); expertIds (R·k) Int64 in [0, Count), row-major over (R, k); gates (R, k);
+    /// counts[e] = how many entries of expertIds equal e (already on the host: they size the groups).
+    /// Returns (R, width): for each row, the sum over its k experts of gate · expert(row).
+    /// </summary>
+    public Tensor Apply(Tensor rows, Tensor expertIds, Tensor gates, long[] counts)
+    {
+        using var scope = DisposeScope.Begin();
+        var k = gates.Size(-1);
+        var order = expertIds.ArgSort(stable: true);                  // (R·k) assignments grouped by expert
+        var sourceRow = order.FloorDivide(k);                          // (R·k) the token row of each assignment
+        var grouped = rows.IndexSelect(0, sourceRow);                  // (R·k, width), expert e's rows contiguous
+        var groupedGates = gates.Flatten().IndexSelect(0, order);      // (R·k)
+
+        var outputs = ApplyGrouped(grouped, counts);                   // (R·k, width)
+        var weighted = outputs * groupedGates.Unsqueeze(1);            // (R·k, width)
+        var combined = rows.ZerosLike().IndexAdd(0, sourceRow, weighted);   // (R, width)
+        return scope.MoveToOuter(combined);
+    }
+
+    /// <summary>
+    /// grouped (Σ counts, width) with expert e's rows in block e -> the experts' outputs, same shape.
+    /// One split of the inputs and of each weight stack (a single autograd node each, whose backward is
+    /// one concatenation), then one MLP per non-empty expert.
+    /// </summary>
+    private Tensor ApplyGrouped(Tensor grouped, long[] counts)
+    {
+        using var scope = DisposeScope.Begin();
+        var blocks = grouped.Split(counts);                                           // Count x (n_e, width)
+        var ups = WUp.View(Count * ExpertDim, Width).Split(ExpertDim);                 // Count x (d_e, width)
+        var downs = WDown.View(Count * Width, ExpertDim).Split(Width);                // Count x (width, d_e)
+        var gates = WGate?.View(Count * ExpertDim, Width).Split(ExpertDim);           // Count x (d_e, width)
+        var outputs = new List<Tensor>(counts.Length);
+        for (var e = 0; e < counts.Length; e++)
+        {
+            if (counts[e] == 0) continue;
+            var hidden = DenseMlp.Activate(blocks[e], ups[e], gates?[e], _activation);    // (n_e, d_e)
+            outputs.Add(Functional.Linear(hidden, downs[e]));                             // (n_e, width)
+        }
+        var result = outputs.Count == 0 ? grouped.ZerosLike() : Tensor.Cat(outputs, 0);
+        return scope.MoveToOuter(result);
+    }
+}
