@@ -55,6 +55,7 @@ bench: bench-deps $(NATIVE_LIB)
 # Regenerates the committed reference fixtures with Debian's PyTorch (not needed to run the tests).
 fixtures: bench-deps
 	/usr/bin/python3 tests/fixtures/make_torch_fixtures.py
+	/usr/bin/python3 tests/fixtures/make_model_fixtures.py
 
 clean:
 	rm -rf build
