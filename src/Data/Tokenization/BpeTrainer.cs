@@ -99,7 +99,7 @@ public sealed class BpeTrainer
             merges.Add((left, right));
 
             changed.Clear();
-            foreach (var w in wordsWithPair[pair].Order().ToArray())
+            foreach (var w in wordsWithPair[pair].ToArray())
             {
                 var word = words[w];
                 if (!Contains(word, left, right)) continue;
