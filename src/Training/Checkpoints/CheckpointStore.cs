@@ -28,32 +28,21 @@ public sealed class CheckpointStore(string root, int keep = 3)
     /// <summary>Writes a checkpoint for manifest.Step and returns its directory.</summary>
     public string Save(CheckpointManifest manifest, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> tensorFiles)
     {
-        Directory.CreateDirectory(Root);
         var final = DirectoryFor(manifest.Step);
-        var temporary = Path.Combine(Root, $".{Path.GetFileName(final)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temporary);
-        try
+        AtomicDirectory.Write(final, directory =>
         {
             var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, tensors) in tensorFiles)
             {
                 var file = FileName(name);
-                var path = Path.Combine(temporary, file);
+                var path = Path.Combine(directory, file);
                 SafeTensors.Save(path, tensors);
                 hashes[file] = Sha256(path);
             }
             var complete = manifest with { FileHashes = hashes, CreatedUtc = manifest.CreatedUtc == default ? DateTime.UtcNow : manifest.CreatedUtc };
-            AtomicFile.Write(Path.Combine(temporary, ManifestFile),
+            AtomicFile.Write(Path.Combine(directory, ManifestFile),
                 stream => JsonSerializer.Serialize(stream, complete, CheckpointManifest.Json));
-
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(temporary, final);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+        });
         Prune();
         return final;
     }

@@ -1,10 +1,10 @@
-namespace Orleans.MoE.Data.Corpora;
+namespace Orleans.MoE.Torch.Serialization;
 
 /// <summary>
 /// Builds a directory under a temporary name beside the target and renames it into place when
 /// complete, so the target is either the old complete directory or the new complete one.
 /// </summary>
-internal static class AtomicDirectory
+public static class AtomicDirectory
 {
     public static void Write(string target, Action<string> build)
     {
