@@ -1,0 +1,79 @@
+using Orleans.MoE.Torch;
+
+namespace Orleans.MoE.Data.Clustering;
+
+/// <summary>
+/// Greedy k-means++ seeding (Arthur and Vassilvitskii 2007; the greedy form scikit-learn uses): the
+/// first centre is a uniformly drawn point; each next one is the best, by the resulting potential,
+/// of 2 + ln K candidates drawn with probability proportional to the current distance. The
+/// distances to candidates are one matrix product per round.
+/// </summary>
+internal static class KMeansPlusPlus
+{
+    /// <summary>Indices of the chosen points, in order of choice.</summary>
+    public static long[] ChooseCentres(Tensor points, int clusters, KMeansMetric metric, SeededRandom random)
+    {
+        var n = points.Size(0);
+        var trials = 2 + (int)Math.Log(clusters);
+        var chosen = new long[clusters];
+        chosen[0] = random.Next(n);
+        var closest = Distances(points, [chosen[0]], metric)[0];
+
+        for (var c = 1; c < clusters; c++)
+        {
+            var total = 0.0;
+            foreach (var d in closest) total += d;
+            var candidates = new long[trials];
+            for (var t = 0; t < trials; t++) candidates[t] = total > 0 ? Draw(closest, total, random) : random.Next(n);
+
+            var candidateDistances = Distances(points, candidates, metric);
+            var bestTrial = 0;
+            var bestPotential = double.PositiveInfinity;
+            for (var t = 0; t < trials; t++)
+            {
+                var potential = 0.0;
+                var d = candidateDistances[t];
+                for (var i = 0; i < n; i++) potential += Math.Min(closest[i], d[i]);
+                if (potential < bestPotential)
+                {
+                    bestPotential = potential;
+                    bestTrial = t;
+                }
+            }
+            chosen[c] = candidates[bestTrial];
+            var best = candidateDistances[bestTrial];
+            for (var i = 0; i < n; i++) closest[i] = Math.Min(closest[i], best[i]);
+        }
+        return chosen;
+    }
+
+    private static long Draw(float[] weights, double total, SeededRandom random)
+    {
+        var target = random.NextDouble() * total;
+        var running = 0.0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            running += weights[i];
+            if (running > target && weights[i] > 0) return i;
+        }
+        for (var i = weights.Length - 1; i >= 0; i--) if (weights[i] > 0) return i; // rounding at the very end
+        return 0;
+    }
+
+    /// <summary>Distances from every point to each of the given points: one array of N per candidate.</summary>
+    private static float[][] Distances(Tensor points, long[] candidates, KMeansMetric metric)
+    {
+        using var scope = DisposeScope.Begin();
+        var centres = points.IndexSelect(0, Tensor.FromArray(candidates)); // (t, d)
+        var matrix = ClusterAssignment.DistanceMatrix(points, centres, metric); // (N, t) row-major
+        var n = points.Size(0);
+        var result = new float[candidates.Length][];
+        for (var t = 0; t < candidates.Length; t++)
+        {
+            var column = new float[n];
+            for (long i = 0; i < n; i++) column[i] = matrix[i * candidates.Length + t];
+            result[t] = column;
+        }
+        return result;
+    }
+}
