@@ -24,7 +24,7 @@ public static class MiniBatchKMeans
 
         var (sample, threshold) = Seed(batches, options);
         var random = new SeededRandom(SeededRandom.Derive(options.Seed, 0));
-        var centroids = sample.IndexSelect(0, Tensor.FromArray(KMeansPlusPlus.ChooseCentres(sample, k, options.Metric, random))); // (K, d)
+        var centroids = sample.IndexSelect(0, Tensor.FromArray(KMeansPlusPlus.ChooseCentres(sample, null, k, options.Metric, random))); // (K, d)
         sample.Dispose();
         var seen = new double[k];
 
