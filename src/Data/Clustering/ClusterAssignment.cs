@@ -10,7 +10,14 @@ namespace Orleans.MoE.Data.Clustering;
 public static class ClusterAssignment
 {
     /// <summary>The nearest centroid of every point and the distance to it.</summary>
-    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
+    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536) =>
+        Nearest(points, null, centroids, metric, chunkRows);
+
+    /// <summary>Squared lengths of the rows (N): computed once and reused by every euclidean assignment.</summary>
+    public static Tensor SquaredNorms(Tensor points) => (points * points).Sum(1);
+
+    /// <param name="squaredNorms">The points' <see cref="SquaredNorms"/> when already known (euclidean only).</param>
+    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor? squaredNorms, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
     {
         var n = points.Size(0);
         var assignments = new long[n];
@@ -28,7 +35,8 @@ public static class ClusterAssignment
             if (metric == KMeansMetric.Euclidean)
             {
                 (best, index) = (s * 2.0 - cSquared).Max(1); // argmax of 2 x·c - |c|² is argmin of |x - c|²
-                distance = ((x * x).Sum(1) - best).Clamp(min: 0); // (n)
+                var xSquared = squaredNorms?.Narrow(0, start, rows) ?? (x * x).Sum(1); // (n)
+                distance = (xSquared - best).Clamp(min: 0); // (n)
             }
             else
             {
@@ -42,7 +50,10 @@ public static class ClusterAssignment
     }
 
     /// <summary>Distances from every point to every centroid, row-major (N, K).</summary>
-    public static float[] DistanceMatrix(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
+    public static float[] DistanceMatrix(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536) =>
+        DistanceMatrix(points, null, centroids, metric, chunkRows);
+
+    public static float[] DistanceMatrix(Tensor points, Tensor? squaredNorms, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
     {
         var n = points.Size(0);
         var k = centroids.Size(0);
@@ -57,7 +68,7 @@ public static class ClusterAssignment
             var x = points.Narrow(0, start, rows); // (n, d)
             var s = x.Mm(cT); // (n, K)
             var d = metric == KMeansMetric.Euclidean
-                ? ((x * x).Sum(1, keepDim: true) - s * 2.0 + cSquared).Clamp(min: 0) // (n, K)
+                ? ((squaredNorms?.Narrow(0, start, rows) ?? (x * x).Sum(1)).Unsqueeze(1) - s * 2.0 + cSquared).Clamp(min: 0) // (n, K)
                 : (1.0 - s).Clamp(min: 0);
             d.Contiguous().CopyTo<float>(result.AsSpan((int)(start * k), (int)(rows * k)));
         }

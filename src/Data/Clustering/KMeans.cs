@@ -26,12 +26,13 @@ public static class KMeans
         using var scope = DisposeScope.Begin();
         var points = Prepare(features, options.Metric); // (N, d) Float32, unit rows for cosine
         var threshold = options.Tolerance * TotalVariance(points);
+        var squaredNorms = options.Metric == KMeansMetric.Euclidean ? ClusterAssignment.SquaredNorms(points) : null; // (N)
 
         KMeansResult? best = null;
         for (var restart = 0; restart < options.Restarts; restart++)
         {
             var random = new SeededRandom(SeededRandom.Derive(options.Seed, (ulong)restart));
-            var run = Lloyd(points, options, weights, threshold, random, restart);
+            var run = Lloyd(points, squaredNorms, options, weights, threshold, random, restart);
             if (best is null || run.Inertia < best.Inertia)
             {
                 best?.Dispose();
@@ -64,15 +65,16 @@ public static class KMeans
     /// <summary>Sum over feature dimensions of their variance: the scale the tolerance is relative to.</summary>
     internal static double TotalVariance(Tensor points)
     {
+        // Σ_j var(x_j) = E|x|² - |E x|², without an (N, d) temporary.
         using var scope = DisposeScope.Begin();
-        var centred = points - points.Mean(0); // (N, d)
-        return (centred * centred).Mean(0).Sum().Item();
+        var mean = points.Mean(0); // (d)
+        return Math.Max(0, (points * points).Sum(1).Mean().Item() - (mean * mean).Sum().Item());
     }
 
-    private static KMeansResult Lloyd(Tensor points, KMeansOptions options, double[]? weights, double threshold, SeededRandom random, int restart)
+    private static KMeansResult Lloyd(Tensor points, Tensor? squaredNorms, KMeansOptions options, double[]? weights, double threshold, SeededRandom random, int restart)
     {
         var k = options.Clusters;
-        var centroids = points.IndexSelect(0, Tensor.FromArray(KMeansPlusPlus.ChooseCentres(points, k, options.Metric, random))); // (K, d)
+        var centroids = points.IndexSelect(0, Tensor.FromArray(KMeansPlusPlus.ChooseCentres(points, squaredNorms, k, options.Metric, random))); // (K, d)
         long[] assignments = [];
         float[] distances = [];
         var iterations = 0;
@@ -84,7 +86,7 @@ public static class KMeans
             double shift;
             using (var step = DisposeScope.Begin())
             {
-                (assignments, distances) = Assign(points, centroids, options, weights);
+                (assignments, distances) = Assign(points, squaredNorms, centroids, options, weights);
                 var next = Update(points, assignments, distances, centroids, options.Metric);
                 shift = (next - centroids).Square().Sum().Item();
                 updated = step.MoveToOuter(next);
@@ -97,17 +99,17 @@ public static class KMeans
                 break;
             }
         }
-        (assignments, distances) = Assign(points, centroids, options, weights);
+        (assignments, distances) = Assign(points, squaredNorms, centroids, options, weights);
         var inertia = 0.0;
         foreach (var d in distances) inertia += d;
         return new KMeansResult(assignments, centroids.DetachFromScope(), inertia, iterations, restart, converged);
     }
 
-    private static (long[] Assignments, float[] Distances) Assign(Tensor points, Tensor centroids, KMeansOptions options, double[]? weights)
+    private static (long[] Assignments, float[] Distances) Assign(Tensor points, Tensor? squaredNorms, Tensor centroids, KMeansOptions options, double[]? weights)
     {
-        if (options.BalanceSlack is not { } slack) return ClusterAssignment.Nearest(points, centroids, options.Metric, options.ChunkRows);
+        if (options.BalanceSlack is not { } slack) return ClusterAssignment.Nearest(points, squaredNorms, centroids, options.Metric, options.ChunkRows);
         var k = options.Clusters;
-        var matrix = ClusterAssignment.DistanceMatrix(points, centroids, options.Metric, options.ChunkRows);
+        var matrix = ClusterAssignment.DistanceMatrix(points, squaredNorms, centroids, options.Metric, options.ChunkRows);
         var assignments = ClusterAssignment.Balanced(matrix, k, weights, slack);
         var distances = new float[assignments.Length];
         for (var i = 0; i < assignments.Length; i++) distances[i] = matrix[(long)i * k + assignments[i]];

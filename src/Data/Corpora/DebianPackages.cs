@@ -13,6 +13,11 @@ public static partial class DebianPackages
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(15);
 
+    /// <summary>One install at a time in this process; other processes are waited for through apt's own lock.</summary>
+    private static readonly Lock InstallLock = new();
+
+    private const string WaitForLock = "DPkg::Lock::Timeout=600";
+
     [GeneratedRegex("^[a-z0-9][a-z0-9+.-]+$")]
     private static partial Regex PackageName();
 
@@ -57,6 +62,11 @@ public static partial class DebianPackages
     public static void EnsureInstalled(IReadOnlyCollection<string> packages, bool allowUpdate = true, TextWriter? log = null)
     {
         foreach (var p in packages) CheckName(p);
+        lock (InstallLock) EnsureInstalledLocked(packages, allowUpdate, log);
+    }
+
+    private static void EnsureInstalledLocked(IReadOnlyCollection<string> packages, bool allowUpdate, TextWriter? log)
+    {
         var missing = packages.Where(p => !IsInstalled(p)).Distinct().ToList();
         if (missing.Count == 0) return;
 
@@ -64,7 +74,7 @@ public static partial class DebianPackages
         if (unknown.Count > 0 && allowUpdate && IsRoot)
         {
             log?.WriteLine("refreshing the package lists: apt-get update");
-            Run("apt-get", ["update"], InstallTimeout, "apt-get update");
+            Run("apt-get", ["-o", WaitForLock, "update"], InstallTimeout, "apt-get update");
             unknown = unknown.Where(p => !IsKnown(p)).ToList();
         }
         if (unknown.Count > 0)
@@ -76,7 +86,7 @@ public static partial class DebianPackages
                 $"Debian package{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} must be installed and that needs root. Run: sudo {InstallCommand(missing)}");
 
         log?.WriteLine(InstallCommand(missing));
-        Run("apt-get", ["install", "-y", "--no-install-recommends", .. missing], InstallTimeout, InstallCommand(missing));
+        Run("apt-get", ["-o", WaitForLock, "install", "-y", "--no-install-recommends", .. missing], InstallTimeout, InstallCommand(missing));
         var stillMissing = missing.Where(p => !IsInstalled(p)).ToList();
         if (stillMissing.Count > 0)
             throw new DebianPackageException($"apt-get finished but {string.Join(", ", stillMissing)} is still not installed; run `{InstallCommand(stillMissing)}` to see why");

@@ -74,6 +74,21 @@ public sealed class TokenizerFileTests : IDisposable
         Assert.Contains("0x79", e.Message);
     }
 
+    /// <summary>
+    /// The reference: ids computed by Hugging Face's own tokenizer (tokenizers.js) for a tokenizer.json
+    /// written by this library; Fixtures/hf-reference/generate.mjs made expected.json.
+    /// </summary>
+    [Fact]
+    public void EncodesAsHuggingFaceDoes()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "hf-reference");
+        var tokenizer = HuggingFaceTokenizerJson.Load(Path.Combine(dir, "tokenizer.json"));
+        var texts = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(Path.Combine(dir, "texts.json")))!;
+        var expected = System.Text.Json.JsonSerializer.Deserialize<int[][]>(File.ReadAllText(Path.Combine(dir, "expected.json")))!;
+        Assert.Equal(texts.Length, expected.Length);
+        for (var i = 0; i < texts.Length; i++) Assert.Equal(expected[i], tokenizer.Encode(texts[i]));
+    }
+
     [Fact]
     public void ReadsMergesWrittenAsPairs()
     {
