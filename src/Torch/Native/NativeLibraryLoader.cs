@@ -56,11 +56,21 @@ internal static class NativeLibraryLoader
     /// the environment, so the value is written into the process environment with libc's setenv.
     /// A value the user set is kept.
     /// </summary>
+    /// <para>
+    /// libtorch sizes its thread pool by physical cores, which on a machine with two hyperthreads
+    /// of one core is a single thread; every core the process may use (the cgroup-aware
+    /// <see cref="Environment.ProcessorCount"/>) is the better default for training. An
+    /// OMP_NUM_THREADS the user set is kept, and <see cref="TorchRuntime.Threads"/> changes it later.
+    /// </para>
     private static void ApplyThreadEnvironmentDefaults()
     {
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
         {
             setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        }
+        if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
+        {
+            setenv("OMP_NUM_THREADS", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), 0);
         }
     }
 
