@@ -1,6 +1,18 @@
 using System.CommandLine;
+using Orleans.MoE.Client;
+using Orleans.MoE.Client.Data;
 using Orleans.MoE.Client.Demo;
 
 var root = new RootCommand("Orleans.MoE: train Mixture-of-Experts language models on mixed GPU fleets.");
 root.Subcommands.Add(DemoCommand.Create());
-return await root.Parse(args).InvokeAsync();
+root.Subcommands.Add(PrepareCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
+
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    return CommandErrors.Report(e, Console.Error);
+}
