@@ -100,7 +100,7 @@ public sealed class Transformer : Module
         if (targets is null) return new ModelOutput(scope.MoveToOuter(logits), null, null, null);
 
         var vocab = Config.VocabSize;
-        var languageModelLoss = Functional.CrossEntropy(logits.View(-1, vocab), targets.View(-1), ignoreIndex);
+        var languageModelLoss = Functional.CrossEntropy(logits.View(-1, vocab), targets.Reshape(-1), ignoreIndex);
         var loss = aux is null ? languageModelLoss : languageModelLoss + aux;
         return new ModelOutput(scope.MoveToOuter(logits), scope.MoveToOuter(loss),
             ReferenceEquals(loss, languageModelLoss) ? loss : scope.MoveToOuter(languageModelLoss),
