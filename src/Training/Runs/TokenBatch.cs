@@ -1,0 +1,23 @@
+using Orleans.MoE.Torch;
+
+namespace Orleans.MoE.Training.Runs;
+
+internal static class TokenBatch
+{
+    /// <summary>Windows (B, T + 1), row-major, into inputs (B, T) = the first T tokens and targets (B, T) = the last T, both Int64.</summary>
+    public static (Tensor Inputs, Tensor Targets) Split(long[] windows, int batch, int contextLength)
+    {
+        var width = contextLength + 1;
+        if (windows.Length != batch * width)
+            throw new ArgumentException($"expected {batch} windows of {width} tokens, got {windows.Length} tokens", nameof(windows));
+        var inputs = new long[batch * contextLength];
+        var targets = new long[batch * contextLength];
+        for (var b = 0; b < batch; b++)
+        {
+            var row = windows.AsSpan(b * width, width);
+            row[..contextLength].CopyTo(inputs.AsSpan(b * contextLength));
+            row[1..].CopyTo(targets.AsSpan(b * contextLength));
+        }
+        return (Tensor.FromArray(inputs, batch, contextLength), Tensor.FromArray(targets, batch, contextLength));
+    }
+}

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using Orleans.MoE.Model;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Torch.Optim;
+using Orleans.MoE.Training.Checkpoints;
+using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Schedules;
+
+namespace Orleans.MoE.Training.Runs;
+
+/// <summary>
+/// The single-process trainer. Per optimizer step: the gradients of <c>micro_batches</c> forward and
+/// backward passes are accumulated (each loss scaled by 1 / micro_batches, so the step sees the mean
+/// over the whole batch), clipped to the global norm, the learning rate is set from the schedule,
+/// AdamW steps, and the balancing biases move once by the load of the whole batch. Held-out
+/// evaluation and checkpoints follow at their intervals; every event goes to <c>metrics.jsonl</c> and
+/// to the caller's <see cref="IProgress{T}"/>.
+/// <para>
+/// Resume is exact: a checkpoint holds the model (with its biases), AdamW's moments and step counts,
+/// the data position and the generator state, so a run stopped at step s and resumed gives the same
+/// losses and weights, bit for bit, as one that never stopped (with the same thread count).
+/// </para>
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TrainingJob _job;
+    private readonly TrainerState _state;
+    private readonly CheckpointStore _store;
+    private readonly ILearningRateSchedule _schedule;
+    private readonly MetricsLog _metrics;
+    private readonly string? _resumedFrom;
+
+    private Trainer(TrainingJob job, TrainingConfig training, TrainerState state, CheckpointStore store, MetricsLog metrics, string? resumedFrom)
+    {
+        _job = job;
+        Training = training;
+        _state = state;
+        _store = store;
+        _schedule = LearningRateSchedules.From(training);
+        _metrics = metrics;
+        _resumedFrom = resumedFrom;
+    }
+
+    /// <summary>
+    /// Checks the job (configurations together, data against the model), sets libtorch's thread
+    /// count, builds the model and optimizer, and either restores the newest checkpoint
+    /// (<see cref="TrainingJob.Resume"/>) or starts a new run in an empty run directory.
+    /// </summary>
+    public static Trainer Create(TrainingJob job)
+    {
+        var training = job.Training.Resolve();
+        TrainingConfigValidator.ValidateWithModel(training, job.Model);
+        CheckData(job, training);
+        TorchRuntime.Threads = training.Threads!.Value;
+
+        var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep);
+        var state = new TrainerState(job.Model, training);
+        try
+        {
+            if (job.Resume)
+            {
+                var step = store.LatestStep ?? throw new InvalidOperationException(
+                    $"{job.CheckpointDirectory}: no checkpoint to resume from; start the run without resuming");
+                TrainerCheckpoint.Restore(store, step, state, job.Data.Train);
+                return new Trainer(job, training, state, store, MetricsLog.ContinueAfter(job.MetricsPath, step), store.DirectoryFor(step));
+            }
+            if (store.LatestStep is { } existing)
+                throw new InvalidOperationException(
+                    $"{job.RunDirectory} already holds a run (checkpoint of step {existing}); resume it, or choose another run directory");
+            return new Trainer(job, training, state, store, MetricsLog.Create(job.MetricsPath), null);
+        }
+        catch
+        {
+            state.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The resolved training configuration.</summary>
+    public TrainingConfig Training { get; }
+
+    public Transformer Model => _state.Model;
+
+    /// <summary>The trainer's own generator for stochastic parts of training; its state is saved with every checkpoint.</summary>
+    public Generator Generator => _state.Generator;
+
+    /// <summary>Optimizer steps completed.</summary>
+    public long Step => _state.Step;
+
+    public long TokensSeen => _state.TokensSeen;
+
+    /// <summary>
+    /// Trains until training.steps, the job's StopAfterStep, or cancellation (checked between optimizer
+    /// steps), then writes a checkpoint of the last completed step unless one exists already.
+    /// </summary>
+    public TrainingResult Run(IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
+    {
+        progress?.Report(new RunStarted(Step, Training.Steps, TokensSeen, _resumedFrom is not null, _resumedFrom));
+        EvaluationCompleted? lastEvaluation = null;
+        TrainingOutcome outcome;
+        while (true)
+        {
+            if (Step >= Training.Steps) { outcome = TrainingOutcome.Completed; break; }
+            if (cancellation.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
+            if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
+
+            var step = TrainStep();
+            _metrics.Write(step);
+            progress?.Report(step);
+
+            var every = Training.Evaluation.Every;
+            if (every > 0 && (Step % every == 0 || Step == Training.Steps))
+            {
+                lastEvaluation = Evaluate();
+                _metrics.Write(lastEvaluation);
+                progress?.Report(lastEvaluation);
+            }
+            if (Training.Checkpoint.Every > 0 && Step % Training.Checkpoint.Every == 0) SaveCheckpoint(progress);
+        }
+        var directory = _store.LatestStep == Step ? _store.DirectoryFor(Step) : SaveCheckpoint(progress);
+        return new TrainingResult(outcome, Step, TokensSeen, directory, lastEvaluation);
+    }
+
+    /// <summary>One optimizer step over training.batch_size sequences, in training.micro_batches passes.</summary>
+    public StepCompleted TrainStep()
+    {
+        var clock = Stopwatch.StartNew();
+        var (model, optimizer) = (_state.Model, _state.Optimizer);
+        var (passes, rows, t) = (Training.MicroBatches, Training.MicroBatchSize, Training.ContextLength);
+        model.Train();
+        var lr = _schedule.At(Step);
+        optimizer.SetLearningRate(lr);
+        optimizer.ZeroGrad();
+
+        double loss = 0, languageModelLoss = 0, auxLoss = 0;
+        var hasAux = false;
+        for (var pass = 0; pass < passes; pass++)
+        {
+            using var scope = DisposeScope.Begin();
+            var (inputs, targets) = TokenBatch.Split(_job.Data.Train.NextBatch(rows), rows, t);   // (b, T) each
+            var output = model.Forward(inputs, targets);
+            // Mean over equal micro-batches of their means = the mean over the whole batch.
+            (output.Loss! / passes).Backward();
+            loss += output.Loss!.Item() / passes;
+            languageModelLoss += output.LanguageModelLoss!.Item() / passes;
+            if (output.AuxLoss is { } aux)
+            {
+                auxLoss += aux.Item() / passes;
+                hasAux = true;
+            }
+        }
+        // Clipping off still measures the norm: an infinite threshold scales by min(1, inf) = 1.
+        var gradNorm = GradientClipping.ClipGradNorm(optimizer.Parameters, Training.ClipNorm > 0 ? Training.ClipNorm : double.PositiveInfinity);
+        optimizer.Step();
+        var routing = model.UpdateBalancingBiases(Training.ResolvedBalancingBiasRate);
+
+        _state.Step++;
+        _state.TokensSeen += Training.TokensPerStep;
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new StepCompleted(Step, loss, languageModelLoss, hasAux ? auxLoss : null, lr, gradNorm, TokensSeen,
+            Training.TokensPerStep / seconds, seconds, routing);
+    }
+
+    /// <summary>Perplexity on the validation windows (eval.batches of them from the start, or the whole split).</summary>
+    public EvaluationCompleted Evaluate()
+    {
+        var validation = _job.Data.Validation ?? throw new InvalidOperationException($"{_job.Data.Description} has no validation split to evaluate on");
+        var batchSize = Training.Evaluation.BatchSize ?? Training.MicroBatchSize;
+        long? windows = Training.Evaluation.Batches is { } batches ? (long)batches * batchSize : null;
+        return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step);
+    }
+
+    /// <summary>Writes a checkpoint of the current step (keeping the newest checkpoint.keep) and returns its directory.</summary>
+    public string SaveCheckpoint(IProgress<TrainingEvent>? progress = null)
+    {
+        var directory = TrainerCheckpoint.Save(_store, _state, _job.Data.Train);
+        var saved = new CheckpointSaved(Step, directory);
+        _metrics.Write(saved);
+        progress?.Report(saved);
+        return directory;
+    }
+
+    private static void CheckData(TrainingJob job, TrainingConfig training)
+    {
+        var data = job.Data;
+        if (data.Train.ContextLength != training.ContextLength)
+            throw new ArgumentException($"{data.Description}: the windows hold {data.Train.ContextLength} tokens but context_length is {training.ContextLength}; open the data with the training context length", nameof(job));
+        var vocab = Math.Max(data.Train.VocabSize, data.Validation?.VocabSize ?? 0);
+        if (vocab > job.Model.VocabSize)
+            throw new ArgumentException($"{data.Description}: the token ids go up to {vocab - 1} but the model's vocab_size is {job.Model.VocabSize}; set vocab_size to at least {vocab} in the model file", nameof(job));
+        if (training.Evaluation.Every > 0 && data.Validation is null)
+            throw new ArgumentException($"{data.Description}: eval.every is {training.Evaluation.Every} but there is no validation split; give validation data or set eval.every to 0", nameof(job));
+    }
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _state.Dispose();
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json.Nodes;
+using Orleans.MoE.Data.Shards;
+using Orleans.MoE.Model.Config;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Training.Checkpoints;
+using Orleans.MoE.Training.Config;
+
+namespace Orleans.MoE.Training.Runs;
+
+/// <summary>
+/// What a training checkpoint holds, and how it is written and read back:
+/// <list type="bullet">
+/// <item><c>model.safetensors</c>: the state dict (parameters and the balancing biases);</item>
+/// <item><c>optimizer.safetensors</c>: AdamW's state per parameter name, <c>{name}.exp_avg</c>,
+/// <c>{name}.exp_avg_sq</c> and <c>{name}.step</c> (Int64, shape [1]); parameters that never had a
+/// gradient have no entries;</item>
+/// <item>the manifest: step, tokens seen, the resolved model and training configurations, the
+/// training data position, and the trainer's generator state.</item>
+/// </list>
+/// </summary>
+internal static class TrainerCheckpoint
+{
+    public const string ModelFile = "model";
+    public const string OptimizerFile = "optimizer";
+    public const string TrainDataKey = "train";
+    public const string GeneratorKey = "trainer";
+
+    public static string Save(CheckpointStore store, TrainerState state, ITokenWindowSource data)
+    {
+        using var scope = DisposeScope.Begin();
+        var optimizer = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var parameters = state.Optimizer.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var (step, expAvg, expAvgSq) = state.Optimizer.GetState(i);
+            if (expAvg is null || expAvgSq is null) continue;
+            var name = state.ParameterNames[i];
+            optimizer[$"{name}.exp_avg"] = expAvg;
+            optimizer[$"{name}.exp_avg_sq"] = expAvgSq;
+            optimizer[$"{name}.step"] = Tensor.FromArray(new[] { step }, 1);
+        }
+        var manifest = new CheckpointManifest
+        {
+            Step = state.Step,
+            TokensSeen = state.TokensSeen,
+            Config = Configs(state.ModelConfig, state.TrainingConfig),
+            DataPosition = new JsonObject { [TrainDataKey] = data.Position.ToString() },
+            RngStates = { [GeneratorKey] = Convert.ToBase64String(state.Generator.GetState()) },
+        };
+        return store.Save(manifest, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>
+        {
+            [ModelFile] = state.Model.StateDict(),
+            [OptimizerFile] = optimizer,
+        });
+    }
+
+    /// <summary>The configurations as the manifest stores them: { "model": {...}, "training": {...} }.</summary>
+    public static JsonObject Configs(ModelConfig model, TrainingConfig training) => new()
+    {
+        ["model"] = JsonNode.Parse(ModelConfigLoader.ToJson(model)),
+        ["training"] = TrainingConfigLoader.ToNode(training),
+    };
+
+    /// <summary>The configurations a checkpoint was made with.</summary>
+    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step)
+    {
+        var manifest = store.ReadManifest(step);
+        var path = Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile);
+        if (manifest.Config?["model"] is not JsonObject model || manifest.Config?["training"] is not JsonObject training)
+            throw new CheckpointCorruptException(path, "config.model or config.training is missing");
+        return (ModelConfigLoader.Parse(model.ToJsonString(), $"{path} (config.model)"),
+            TrainingConfigLoader.Parse(training.ToJsonString(), $"{path} (config.training)"));
+    }
+
+    /// <summary>
+    /// Restores everything a checkpoint holds into a freshly built state and positions the data.
+    /// Files are verified against the manifest's hashes first; a damaged or inconsistent checkpoint
+    /// raises <see cref="CheckpointCorruptException"/> naming the file.
+    /// </summary>
+    public static void Restore(CheckpointStore store, long step, TrainerState state, ITokenWindowSource data)
+    {
+        var manifest = store.ReadManifest(step);
+        var directory = store.DirectoryFor(step);
+        var manifestPath = Path.Combine(directory, CheckpointStore.ManifestFile);
+        CheckSameConfigs(manifest, state, manifestPath);
+
+        using var scope = DisposeScope.Begin();
+        var modelPath = Path.Combine(directory, ModelFile + ".safetensors");
+        var modelState = Load(store, step, ModelFile, modelPath);
+        try
+        {
+            state.Model.LoadStateDict(modelState);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointCorruptException(modelPath, e.Message);
+        }
+
+        var optimizerPath = Path.Combine(directory, OptimizerFile + ".safetensors");
+        var optimizer = Load(store, step, OptimizerFile, optimizerPath);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < state.ParameterNames.Count; i++)
+        {
+            var name = state.ParameterNames[i];
+            if (!optimizer.TryGetValue($"{name}.exp_avg", out var expAvg)) continue;
+            if (!optimizer.TryGetValue($"{name}.exp_avg_sq", out var expAvgSq) || !optimizer.TryGetValue($"{name}.step", out var stepTensor))
+                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} is incomplete (exp_avg, exp_avg_sq and step belong together)");
+            try
+            {
+                state.Optimizer.SetState(i, stepTensor.ItemInt64(), expAvg, expAvgSq);
+            }
+            catch (Exception e) when (e is not CheckpointCorruptException)
+            {
+                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} does not fit the parameter: {e.Message}");
+            }
+            used.UnionWith([$"{name}.exp_avg", $"{name}.exp_avg_sq", $"{name}.step"]);
+        }
+        var unexpected = optimizer.Keys.Where(k => !used.Contains(k)).ToList();
+        if (unexpected.Count > 0)
+            throw new CheckpointCorruptException(optimizerPath, $"holds state of no parameter of this model: {string.Join(", ", unexpected.Take(5))}");
+
+        if (manifest.DataPosition?[TrainDataKey]?.GetValue<string>() is not { } position)
+            throw new CheckpointCorruptException(manifestPath, $"data_position.{TrainDataKey} is missing");
+        try
+        {
+            data.Seek(TokenWindowPosition.Parse(position));
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointCorruptException(manifestPath, e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"{manifestPath}: the checkpoint does not fit the training data given now: {e.Message}", e);
+        }
+
+        if (!manifest.RngStates.TryGetValue(GeneratorKey, out var generator))
+            throw new CheckpointCorruptException(manifestPath, $"rng_states.{GeneratorKey} is missing");
+        state.Generator.SetState(Convert.FromBase64String(generator));
+        state.Step = manifest.Step;
+        state.TokensSeen = manifest.TokensSeen;
+    }
+
+    private static Dictionary<string, Tensor> Load(CheckpointStore store, long step, string name, string path)
+    {
+        try
+        {
+            return store.LoadTensors(step, name);
+        }
+        catch (IOException e) when (e is not CheckpointCorruptException)
+        {
+            throw new CheckpointCorruptException(path, e.Message);
+        }
+    }
+
+    /// <summary>A resumed run continues the same run: the configurations must match, except the thread count.</summary>
+    private static void CheckSameConfigs(CheckpointManifest manifest, TrainerState state, string manifestPath)
+    {
+        var differences = ConfigDifferences.Between(manifest.Config, Configs(state.ModelConfig, state.TrainingConfig),
+            new HashSet<string>(StringComparer.Ordinal) { "training.threads" });
+        if (differences.Count > 0)
+            throw new InvalidOperationException(
+                $"{manifestPath}: the run was started with other settings; resume with the same model and training files, or start a new run directory. Differences:" +
+                Environment.NewLine + string.Join(Environment.NewLine, differences.Select(d => "  - " + d)));
+    }
+}

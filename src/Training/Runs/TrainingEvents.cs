@@ -1,0 +1,47 @@
+using Orleans.MoE.Model.Routing;
+
+namespace Orleans.MoE.Training.Runs;
+
+/// <summary>What the trainer reports while it runs, in order, on the training thread.</summary>
+public abstract record TrainingEvent(long Step);
+
+/// <summary>The run is ready: from scratch (Step 0) or resumed from the checkpoint of Step.</summary>
+public sealed record RunStarted(long Step, long TotalSteps, long TokensSeen, bool Resumed, string? ResumedFrom) : TrainingEvent(Step);
+
+/// <summary>
+/// One optimizer step, <see cref="TrainingEvent.Step"/> counted from 1. Loss = LanguageModelLoss + AuxLoss,
+/// each the mean over the micro-batches of their mean token losses; GradNorm is the global norm before
+/// clipping; Routing holds the expert load of the step's whole batch, per routed layer (and head).
+/// </summary>
+public sealed record StepCompleted(
+    long Step,
+    double Loss,
+    double LanguageModelLoss,
+    double? AuxLoss,
+    double LearningRate,
+    double GradNorm,
+    long TokensSeen,
+    double TokensPerSecond,
+    double Seconds,
+    IReadOnlyList<RoutingMetrics> Routing) : TrainingEvent(Step);
+
+/// <summary>Held-out evaluation after Step: Loss is the mean token NLL over Tokens targets of Windows windows; Perplexity = exp(Loss).</summary>
+public sealed record EvaluationCompleted(long Step, double Loss, double Perplexity, long Tokens, long Windows, double Seconds) : TrainingEvent(Step);
+
+public sealed record CheckpointSaved(long Step, string Directory) : TrainingEvent(Step);
+
+/// <summary>How a run ended.</summary>
+public enum TrainingOutcome
+{
+    /// <summary>Every configured step ran.</summary>
+    Completed,
+
+    /// <summary>The cancellation token fired; a checkpoint holds the last completed step.</summary>
+    Cancelled,
+
+    /// <summary>The job's StopAfterStep was reached; a checkpoint holds it.</summary>
+    Stopped,
+}
+
+/// <summary>The end of <see cref="Trainer.Run"/>: how it ended, at which step, and the newest checkpoint.</summary>
+public sealed record TrainingResult(TrainingOutcome Outcome, long Step, long TokensSeen, string CheckpointDirectory, EvaluationCompleted? LastEvaluation);

@@ -1,0 +1,29 @@
+using Orleans.MoE.Model.Config;
+using Orleans.MoE.Training.Config;
+
+namespace Orleans.MoE.Training.Runs;
+
+/// <summary>
+/// One training run: the model and training configurations, the data, and the run directory, which
+/// receives <c>metrics.jsonl</c> and <c>checkpoints/</c>.
+/// </summary>
+public sealed record TrainingJob
+{
+    public required ModelConfig Model { get; init; }
+
+    public required TrainingConfig Training { get; init; }
+
+    public required TrainingData Data { get; init; }
+
+    public required string RunDirectory { get; init; }
+
+    /// <summary>Continue from the newest checkpoint of the run directory (which must hold one, made with the same configurations).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Checkpoint and return once this many steps are done (for time-sliced runs); null runs to training.steps.</summary>
+    public long? StopAfterStep { get; init; }
+
+    public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
+
+    public string CheckpointDirectory => Path.Combine(RunDirectory, "checkpoints");
+}
