@@ -27,6 +27,20 @@ internal sealed class ConfigReader
     public ConfigReader? Object(string name, bool required, string hint) =>
         Read(name, required, hint, JsonValueKind.Object, "an object", v => new ConfigReader(v, PathOf(name), _problems));
 
+    /// <summary>A nested object as raw JSON, for sections another loader reads (its problems are re-rooted by the caller).</summary>
+    public JsonElement? Section(string name, bool required, string hint) =>
+        Read<JsonElement?>(name, required, hint, JsonValueKind.Object, "an object", v => v.Clone());
+
+    public bool? Bool(string name, bool required, string hint) =>
+        Read<bool?>(name, required, hint, JsonValueKind.True, "true or false", v => v.GetBoolean(), JsonValueKind.False);
+
+    public string? String(string name, bool required, string hint) =>
+        Read(name, required, hint, JsonValueKind.String, "a string", v => v.GetString());
+
+    public string[]? Strings(string name, bool required, string hint) =>
+        Read(name, required, hint, JsonValueKind.Array, "an array of strings",
+            v => v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) ? v.EnumerateArray().Select(e => e.GetString()!).ToArray() : null);
+
     public int? Int(string name, bool required, string hint) =>
         Read<int?>(name, required, hint, JsonValueKind.Number, "an integer", v => v.TryGetInt32(out var i) ? i : null);
 
@@ -67,7 +81,8 @@ internal sealed class ConfigReader
     public static string SnakeCase<TEnum>(TEnum value) where TEnum : struct, Enum =>
         JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
-    private T? Read<T>(string name, bool required, string hint, JsonValueKind kind, string expected, Func<JsonElement, T?> convert)
+    private T? Read<T>(string name, bool required, string hint, JsonValueKind kind, string expected, Func<JsonElement, T?> convert,
+        JsonValueKind alsoKind = JsonValueKind.Undefined)
     {
         _declared.Add(name);
         if (!_element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -75,7 +90,7 @@ internal sealed class ConfigReader
             if (required) _problems.Unreadable(PathOf(name), $"missing; {hint}");
             return default;
         }
-        var result = value.ValueKind == kind ? convert(value) : default;
+        var result = value.ValueKind == kind || value.ValueKind == alsoKind ? convert(value) : default;
         if (result is null) _problems.Unreadable(PathOf(name), $"expected {expected}, got {Describe(value)}; {hint}");
         return result;
     }

@@ -7,16 +7,17 @@ namespace Orleans.MoE.Training.DisCo;
 /// MoE-DisCo's reintegration: submodel k's expert tensors go to slot k (its global expert id), the
 /// E copies of the shared backbone are averaged (uniformly, or weighted, e.g. by cluster tokens), and
 /// the router comes from a given state: the MoE's own initialisation (the paper's "fresh" router) or
-/// any other router of the right shape. The balancing bias starts at zero.
+/// any other router of the right shape, or, without one, the submodels' single-expert router rows
+/// stacked in expert order. The balancing bias starts at zero.
 /// </summary>
 public static class ExpertIntegration
 {
     /// <param name="moe">the integrated MoE's configuration (the one the submodels were decomposed from)</param>
     /// <param name="submodels">submodel k's state at index k</param>
     /// <param name="weights">averaging weight per submodel (normalised here); null for the uniform mean</param>
-    /// <param name="routerSource">a state holding the MoE's router tensors, (N_e, d) per routed layer</param>
+    /// <param name="routerSource">a state holding the MoE's router tensors, (N_e, d) per routed layer; null stacks the submodels' rows</param>
     public static Dictionary<string, Tensor> Integrate(ModelConfig moe, IReadOnlyList<IReadOnlyDictionary<string, Tensor>> submodels,
-        IReadOnlyList<double>? weights, IReadOnlyDictionary<string, Tensor> routerSource)
+        IReadOnlyList<double>? weights, IReadOnlyDictionary<string, Tensor>? routerSource)
     {
         var experts = moe.Layers.Ffn.Moe?.NumExperts ?? 0;
         if (submodels.Count != experts)
@@ -35,6 +36,7 @@ public static class ExpertIntegration
             {
                 SlotKind.Shared => Average(copies, w),
                 SlotKind.Expert => Tensor.Cat(copies, 0),                                   // (N_e, ...), slot k = submodel k
+                SlotKind.Router when routerSource is null => Tensor.Cat(copies, 0),               // (N_e, d)
                 SlotKind.Router => routerSource.TryGetValue(name, out var router)
                     ? router.Detach().Clone()
                     : throw new ArgumentException($"the router source has no tensor '{name}'", nameof(routerSource)),

@@ -1,0 +1,107 @@
+using Orleans.MoE.Data.Clustering;
+using Orleans.MoE.Model.Config;
+using Orleans.MoE.Training.Config;
+
+namespace Orleans.MoE.Training.DisCo;
+
+/// <summary>
+/// One MoE-DisCo experiment and its baseline, as read from an experiment file (JSON, snake_case):
+/// the MoE, the data, how it is split between experts, how each phase trains, how the experts are
+/// merged, and the prices that turn wall time into dollars. Load it with
+/// <see cref="DisCoExperimentLoader"/>, which lists every problem before any work starts.
+/// </summary>
+public sealed record DisCoExperimentConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>The MoE (kind moe or latent_moe); E = its num_experts.</summary>
+    public required ModelConfig Model { get; init; }
+
+    public required DataSpec Data { get; init; }
+
+    public ClusteringSpec Clustering { get; init; } = new();
+
+    /// <summary>The S-phase: each submodel on its own cluster (the paper: AdamW 1e-4 constant).</summary>
+    public required TrainingConfig Submodels { get; init; }
+
+    public IntegrationSpec Integration { get; init; } = new();
+
+    /// <summary>The F-phase on all data (the paper: AdamW 3e-4, cosine, 3% warm-up, weight decay 0.01).</summary>
+    public required TrainingConfig FineTune { get; init; }
+
+    /// <summary>
+    /// Stop the fine-tune at the first step whose training loss (mean over the last
+    /// <see cref="TargetLossWindow"/> steps) reaches the baseline's final one (the paper's rule);
+    /// otherwise it runs its configured steps.
+    /// </summary>
+    public bool StopFineTuneAtBaselineLoss { get; init; } = true;
+
+    public int TargetLossWindow { get; init; } = 10;
+
+    /// <summary>The same MoE from the same initialisation trained jointly on all data.</summary>
+    public required TrainingConfig Baseline { get; init; }
+
+    public DevicePriceTable Prices { get; init; } = DevicePriceTable.Paper;
+
+    public int Experts => Model.Layers.Ffn.Moe?.NumExperts ?? 0;
+}
+
+/// <summary>The corpus: the built-in Debian corpus when <see cref="Paths"/> is empty. The tokenizer's vocabulary is the model's.</summary>
+public sealed record DataSpec
+{
+    public IReadOnlyList<string> Paths { get; init; } = [];
+
+    public long MaxBytesPerDomain { get; init; } = 512 * 1024;
+
+    public double ValidationFraction { get; init; } = 0.05;
+
+    public ulong Seed { get; init; }
+}
+
+public enum PartitionMethod
+{
+    /// <summary>k-means on document features (the paper).</summary>
+    Kmeans,
+
+    /// <summary>Documents dealt to clusters at random in equal numbers (the paper's ablation).</summary>
+    Random,
+}
+
+public sealed record ClusteringSpec
+{
+    public PartitionMethod Method { get; init; } = PartitionMethod.Kmeans;
+
+    public KMeansMetric Metric { get; init; } = KMeansMetric.Cosine;
+
+    public int Restarts { get; init; } = 3;
+
+    /// <summary>Size-balanced clusters within (1 + slack) of an equal share of the tokens; null = plain k-means.</summary>
+    public double? BalanceSlack { get; init; }
+
+    public ulong Seed { get; init; }
+}
+
+public enum BackboneAveraging
+{
+    /// <summary>The plain mean of the E backbones.</summary>
+    Uniform,
+
+    /// <summary>Weighted by the training tokens of each cluster (WP-SGD style, for imbalanced clusters).</summary>
+    WeightedByTokens,
+}
+
+public enum RouterInitialisation
+{
+    /// <summary>The router of the MoE's own initialisation, untouched by the submodels (a fresh router: the paper).</summary>
+    Initial,
+
+    /// <summary>The submodels' single-expert router rows stacked in expert order ("initialised by tensor concatenation").</summary>
+    Concatenation,
+}
+
+public sealed record IntegrationSpec
+{
+    public BackboneAveraging Averaging { get; init; } = BackboneAveraging.Uniform;
+
+    public RouterInitialisation Router { get; init; } = RouterInitialisation.Initial;
+}
