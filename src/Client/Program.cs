@@ -2,11 +2,13 @@ using System.CommandLine;
 using Orleans.MoE.Client;
 using Orleans.MoE.Client.Data;
 using Orleans.MoE.Client.Demo;
+using Orleans.MoE.Client.Training;
 
 var root = new RootCommand("Orleans.MoE: train Mixture-of-Experts language models on mixed GPU fleets.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PrepareCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 
 try
 {

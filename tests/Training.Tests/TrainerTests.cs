@@ -175,6 +175,30 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(step.Routing[0].CoefficientOfVariation, (double)routing["cv"]!);
     }
 
+    [Fact]
+    public void TheManifestDescribesWhereTheRunStands()
+    {
+        var training = TrainingSandbox.Config(steps: 3);
+        _sandbox.Run(Moe(), training, "run");
+        var store = new CheckpointStore(Path.Combine(_sandbox.RunDirectory("run"), "checkpoints"));
+        var manifest = store.ReadManifest(3);
+
+        Assert.Equal(3 * training.TokensPerStep, manifest.TokensSeen);
+        Assert.Equal(16, (int)manifest.Config!["model"]!["d_model"]!);
+        Assert.Equal(0.01, (double)manifest.Config!["model"]!["balancing"]!["aux_loss_weight"]!);
+        Assert.Equal(0.15, (double)manifest.Config!["training"]!["balancing_bias_rate"]!, 12);   // resolved: 50 x lr
+        var position = Orleans.MoE.Data.Shards.TokenWindowPosition.Parse((string)manifest.DataPosition!["train"]!);
+        Assert.Equal(3 * 4, position.Index);   // 3 steps of 4 windows
+        Assert.NotEmpty(Convert.FromBase64String(manifest.RngStates["trainer"]));
+        Assert.Equal(["model.safetensors", "optimizer.safetensors"], manifest.FileHashes.Keys.Order());
+
+        var biases = manifest.Extra["balancing_biases"]!["layers.1.ffn.balancing_bias"]!.AsArray();
+        using var scope = DisposeScope.Begin();
+        var saved = store.LoadTensors(3, "model")["layers.1.ffn.balancing_bias"].ToArray<float>();
+        Assert.Equal(saved, biases.Single()!.AsArray().Select(v => (float)v!));
+        Assert.Contains(saved, b => b != 0);
+    }
+
     private static void AssertSameTensors(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual)
     {
         try

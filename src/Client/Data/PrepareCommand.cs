@@ -44,6 +44,9 @@ internal static class PrepareCommand
                 Seed = parse.GetValue(seed),
                 Log = Console.Out,
             });
+            var m = prepared.Manifest;
+            Console.WriteLine($"train: {m.Train.Documents} documents, {m.Train.Tokens} tokens; validation: {m.Validation.Documents} documents, " +
+                              $"{m.Validation.Tokens} tokens; vocabulary {m.VocabSize}");
             Console.WriteLine($"prepared corpus written to {prepared.Directory}");
             return 0;
         });

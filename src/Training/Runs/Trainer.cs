@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orleans.MoE.Model;
+using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Optim;
 using Orleans.MoE.Training.Checkpoints;
@@ -74,6 +75,14 @@ public sealed class Trainer : IDisposable
             state.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The configurations the newest checkpoint of a run directory was made with, to resume without the original files.</summary>
+    public static (ModelConfig Model, TrainingConfig Training) ConfigsOfLatestCheckpoint(string runDirectory)
+    {
+        var store = new CheckpointStore(TrainingJob.CheckpointDirectoryOf(runDirectory));
+        var step = store.LatestStep ?? throw new InvalidOperationException($"{store.Root}: no checkpoint to resume from; start the run without resuming");
+        return TrainerCheckpoint.ReadConfigs(store, step);
     }
 
     /// <summary>The resolved training configuration.</summary>

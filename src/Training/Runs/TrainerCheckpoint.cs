@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orleans.MoE.Data.Shards;
+using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Training.Checkpoints;
@@ -15,7 +16,8 @@ namespace Orleans.MoE.Training.Runs;
 /// <c>{name}.exp_avg_sq</c> and <c>{name}.step</c> (Int64, shape [1]); parameters that never had a
 /// gradient have no entries;</item>
 /// <item>the manifest: step, tokens seen, the resolved model and training configurations, the
-/// training data position, and the trainer's generator state.</item>
+/// training data position, the trainer's generator state, and (in <c>extra.balancing_biases</c>, for
+/// reading; resume takes them from the model file) each routed layer's balancing biases.</item>
 /// </list>
 /// </summary>
 internal static class TrainerCheckpoint
@@ -24,6 +26,7 @@ internal static class TrainerCheckpoint
     public const string OptimizerFile = "optimizer";
     public const string TrainDataKey = "train";
     public const string GeneratorKey = "trainer";
+    public const string BalancingBiasesKey = "balancing_biases";
 
     public static string Save(CheckpointStore store, TrainerState state, ITokenWindowSource data)
     {
@@ -46,12 +49,27 @@ internal static class TrainerCheckpoint
             Config = Configs(state.ModelConfig, state.TrainingConfig),
             DataPosition = new JsonObject { [TrainDataKey] = data.Position.ToString() },
             RngStates = { [GeneratorKey] = Convert.ToBase64String(state.Generator.GetState()) },
+            Extra = { [BalancingBiasesKey] = BalancingBiases(state.Model) },
         };
         return store.Save(manifest, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>
         {
             [ModelFile] = state.Model.StateDict(),
             [OptimizerFile] = optimizer,
         });
+    }
+
+    /// <summary>Each routed layer's (G, N_e) bias as nested arrays, by its state-dict name.</summary>
+    private static JsonObject BalancingBiases(Transformer model)
+    {
+        var result = new JsonObject();
+        foreach (var (layer, ffn) in model.RoutedLayers)
+        {
+            var values = ffn.BalancingBias.ToArray<float>();
+            var rows = Enumerable.Range(0, ffn.Groups)
+                .Select(g => (JsonNode?)new JsonArray(values.AsSpan(g * ffn.NumExperts, ffn.NumExperts).ToArray().Select(v => (JsonNode?)v).ToArray()));
+            result[$"layers.{layer}.ffn.balancing_bias"] = new JsonArray(rows.ToArray());
+        }
+        return result;
     }
 
     /// <summary>The configurations as the manifest stores them: { "model": {...}, "training": {...} }.</summary>

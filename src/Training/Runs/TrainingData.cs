@@ -49,7 +49,7 @@ public sealed class TrainingData : IDisposable
             var train = Path.Combine(path, CorpusPreparation.ShardFile(CorpusSplits.Train));
             if (!File.Exists(train))
                 throw new FileNotFoundException(
-                    $"{path}: not a prepared corpus ({CorpusPreparation.ShardFile(CorpusSplits.Train)} is missing); prepare one with `moe prepare-corpus --out {path}`, or give token shard files", train);
+                    $"{path}: not a prepared corpus ({CorpusPreparation.ShardFile(CorpusSplits.Train)} is missing); prepare one with `moe prepare --out {path}`, or give token shard files", train);
             trainFiles.Add(train);
             var validation = Path.Combine(path, CorpusPreparation.ShardFile(CorpusSplits.Validation));
             if (validationPaths is null && File.Exists(validation)) validationFiles.Add(validation);

@@ -25,5 +25,7 @@ public sealed record TrainingJob
 
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 
-    public string CheckpointDirectory => Path.Combine(RunDirectory, "checkpoints");
+    public string CheckpointDirectory => CheckpointDirectoryOf(RunDirectory);
+
+    public static string CheckpointDirectoryOf(string runDirectory) => Path.Combine(runDirectory, "checkpoints");
 }

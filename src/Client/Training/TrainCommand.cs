@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Orleans.MoE.Data.Corpora;
+using Orleans.MoE.Data.Shards;
+using Orleans.MoE.Model.Accounting;
+using Orleans.MoE.Model.Config;
+using Orleans.MoE.Training.Checkpoints;
+using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Runs;
+
+namespace Orleans.MoE.Client.Training;
+
+/// <summary>
+/// `moe train`: trains a model on a prepared corpus or token files, with a progress bar, metrics in
+/// the run directory, checkpoints, and Ctrl-C (or SIGTERM) writing a checkpoint before exiting.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo?>("--model") { Description = "Model configuration (JSON); with --resume, taken from the checkpoint when absent." };
+        var training = new Option<FileInfo?>("--training") { Description = "Training configuration (JSON); with --resume, taken from the checkpoint when absent." };
+        var data = new Option<string[]>("--data")
+        {
+            Description = "A prepared corpus directory (from `moe prepare`) or token shard files.",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var validation = new Option<string[]>("--validation")
+        {
+            Description = "Validation token shard files (default: the corpus directory's validation split).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var runDirectory = new Option<DirectoryInfo>("--run-dir") { Description = "Directory for metrics.jsonl and checkpoints/.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its newest checkpoint." };
+
+        var command = new Command("train", "Train a transformer language model (dense, MoE, LatentMoE or Multi-Head LatentMoE).");
+        foreach (var option in new Option[] { model, training, data, validation, runDirectory, resume }) command.Options.Add(option);
+        command.SetAction(parse => Run(new Arguments(
+            parse.GetValue(model)?.FullName,
+            parse.GetValue(training)?.FullName,
+            parse.GetValue(data) ?? [],
+            parse.GetValue(validation) is { Length: > 0 } v ? v : null,
+            parse.GetValue(runDirectory)!.FullName,
+            parse.GetValue(resume))));
+        return command;
+    }
+
+    private sealed record Arguments(string? Model, string? Training, string[] Data, string[]? Validation, string RunDirectory, bool Resume);
+
+    private static int Run(Arguments a)
+    {
+        try
+        {
+            var (model, training) = LoadConfigs(a);
+            Console.WriteLine(ModelAccounting.Of(model, training.ContextLength).Describe());
+            using var data = TrainingData.Open(a.Data, a.Validation, training.ContextLength, training.Seed);
+            Console.WriteLine($"data: {data.Description}");
+            Console.WriteLine($"batch: {training.BatchSize} x {training.ContextLength} tokens ({training.MicroBatches} micro-batches), {training.Steps} steps; run directory {a.RunDirectory}");
+
+            using var trainer = Trainer.Create(new TrainingJob
+            {
+                Model = model, Training = training, Data = data, RunDirectory = a.RunDirectory, Resume = a.Resume,
+            });
+            using var cancellation = new CancellationTokenSource();
+            var display = new TrainingConsole(training.Steps);
+            void OnSignal(PosixSignalContext context)
+            {
+                if (cancellation.IsCancellationRequested) return;   // a second signal terminates at once
+                context.Cancel = true;
+                cancellation.Cancel();
+                display.Stopping();
+            }
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+            var result = display.Run(trainer, cancellation.Token);
+            return Finish(a, trainer, result, display);
+        }
+        catch (Exception e) when (e is TrainingConfigException or ModelConfigException or CheckpointCorruptException or TokenShardFormatException
+                                      or CorpusFormatException or InvalidOperationException or ArgumentException or FileNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static (ModelConfig Model, TrainingConfig Training) LoadConfigs(Arguments a)
+    {
+        if (a.Model is null && a.Training is null && a.Resume) return Trainer.ConfigsOfLatestCheckpoint(a.RunDirectory);
+        if (a.Model is null || a.Training is null)
+            throw new ArgumentException(a.Resume
+                ? "give both --model and --training, or neither (the checkpoint's own configurations are used then)"
+                : "--model and --training are required to start a run");
+        return (ModelConfigLoader.LoadFile(a.Model), TrainingConfigLoader.LoadFile(a.Training));
+    }
+
+    private static int Finish(Arguments a, Trainer trainer, TrainingResult result, TrainingConsole console)
+    {
+        var tokensPerSecond = console.AverageTokensPerSecond(trainer.Training.TokensPerStep, result.Step);
+        Console.WriteLine($"{result.Step} steps, {result.TokensSeen:N0} tokens seen; {tokensPerSecond:N0} tokens/s over the {console.Seconds:F1} s of this session (evaluations and checkpoints included)");
+        if (result.LastEvaluation is { } e) Console.WriteLine($"validation perplexity {e.Perplexity:F2} at step {e.Step}");
+        Console.WriteLine($"checkpoint: {result.CheckpointDirectory}");
+        Console.WriteLine($"metrics: {Path.Combine(a.RunDirectory, MetricsLog.FileName)}");
+        if (result.Outcome != TrainingOutcome.Cancelled) return 0;
+        var validation = a.Validation is null ? "" : $" --validation {string.Join(' ', a.Validation.Select(Quote))}";
+        Console.WriteLine($"stopped at step {result.Step} of {trainer.Training.Steps}. Resume with:");
+        Console.WriteLine($"  moe train --run-dir {Quote(a.RunDirectory)} --data {string.Join(' ', a.Data.Select(Quote))}{validation} --resume");
+        return 130;   // the shell's code for "ended by Ctrl-C"
+    }
+
+    private static string Quote(string path) => path.Contains(' ') ? $"\"{path}\"" : path;
+}
