@@ -7,7 +7,7 @@ namespace Orleans.MoE.Data.Shards;
 /// every machine, and any position can be looked up in O(1), which is what lets a sampler resume
 /// from a saved position without replaying the epoch.
 /// </summary>
-internal sealed class SeededPermutation
+public sealed class SeededPermutation
 {
     private readonly ulong _count;
     private readonly int _halfBits;

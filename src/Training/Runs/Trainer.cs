@@ -68,6 +68,7 @@ public sealed class Trainer : IDisposable
             if (store.LatestStep is { } existing)
                 throw new InvalidOperationException(
                     $"{job.RunDirectory} already holds a run (checkpoint of step {existing}); resume it, or choose another run directory");
+            if (job.InitialWeights is { } weights) state.Model.LoadStateDict(weights);
             return new Trainer(job, training, state, store, MetricsLog.Create(job.MetricsPath), null);
         }
         catch

@@ -20,6 +20,13 @@ public sealed record TrainingJob
     /// <summary>Continue from the newest checkpoint of the run directory (which must hold one, made with the same configurations).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Weights a new run starts from instead of the model's seeded initialisation (a state dict of the
+    /// model: e.g. a DisCo submodel's slice of the shared MoE initialisation, or the merged MoE). Not
+    /// used when resuming: the checkpoint has the weights then.
+    /// </summary>
+    public IReadOnlyDictionary<string, Orleans.MoE.Torch.Tensor>? InitialWeights { get; init; }
+
     /// <summary>Checkpoint and return once this many steps are done (for time-sliced runs); null runs to training.steps.</summary>
     public long? StopAfterStep { get; init; }
 

@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using Orleans.MoE.Training.Runs;
+
+namespace Orleans.MoE.Training.DisCo;
+
+/// <summary>A training curve: (step, value) pairs from a run's metrics.jsonl.</summary>
+public sealed record Curve(IReadOnlyList<double> Steps, IReadOnlyList<double> Values, IReadOnlyList<double> Seconds);
+
+/// <summary>Everything the report shows, read back from state.json and the runs' metrics (never recomputed).</summary>
+public sealed record DisCoResults(
+    DisCoExperimentConfig Config,
+    JsonObject Phases,
+    DisCoCostReport Cost,
+    double BreakEvenPriceRatio,
+    Curve BaselineLoss,
+    Curve FineTuneLoss,
+    IReadOnlyList<Curve> SubmodelLoss,
+    Curve BaselineHeldOut,
+    Curve FineTuneHeldOut)
+{
+    public JsonObject Phase(string name) => (JsonObject)Phases[name]!;
+
+    public static DisCoResults From(DisCoExperimentConfig config, DisCoLayout layout, DisCoState state)
+    {
+        var phases = new JsonObject();
+        var names = new List<string> { "prepare", "cluster", "baseline" };
+        names.AddRange(Enumerable.Range(0, config.Experts).Select(k => $"submodel-{k}"));
+        names.AddRange(["integrate", "fine_tune", "evaluate"]);
+        foreach (var n in names) phases[n] = state.Get(n).DeepClone();
+
+        double Seconds(string phase, string field = "training_seconds") => (double)phases[phase]![field]!;
+        var times = new DisCoTimes(
+            Enumerable.Range(0, config.Experts).Select(k => Seconds($"submodel-{k}")).ToList(),
+            FineTuneSeconds: Seconds("fine_tune"),
+            BaselineSeconds: Seconds("baseline"),
+            ClusteringSeconds: Seconds("cluster", "wall_seconds"),
+            IntegrationSeconds: Seconds("integrate", "wall_seconds"));
+        var cost = DisCoCostModel.Evaluate(times, config.Prices);
+        return new DisCoResults(config, phases, cost, DisCoCostModel.BreakEvenPriceRatio(cost, config.Experts),
+            Read(layout.Baseline, "train", "loss"), Read(layout.FineTune, "train", "loss"),
+            Enumerable.Range(0, config.Experts).Select(k => Read(layout.Submodel(k), "train", "loss")).ToList(),
+            Read(layout.Baseline, "eval", "perplexity"), Read(layout.FineTune, "eval", "perplexity"));
+    }
+
+    private static Curve Read(string runDirectory, string kind, string field)
+    {
+        var lines = MetricsLog.Read(Path.Combine(runDirectory, MetricsLog.FileName)).Where(l => (string?)l["event"] == kind).ToList();
+        double elapsed = 0;
+        var seconds = new List<double>();
+        foreach (var l in lines)
+        {
+            elapsed += (double?)l["seconds"] ?? 0;
+            seconds.Add(elapsed);
+        }
+        return new Curve(lines.Select(l => (double)(long)l["step"]!).ToList(), lines.Select(l => (double?)l[field] ?? double.NaN).ToList(), seconds);
+    }
+}
