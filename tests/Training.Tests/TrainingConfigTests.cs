@@ -101,6 +101,9 @@ public sealed class TrainingConfigTests
         var model = TinyModels.Dense() with { MaxSeqLen = 32 };
         var e = Assert.Throws<TrainingConfigException>(() => TrainingConfigValidator.ValidateWithModel(c, model));
         Assert.Contains("context_length: 64 exceeds the model's max_seq_len (32)", e.Message);
+
+        var both = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse(Minimal.Replace("\"batch_size\": 16", "\"batch_size\": 0"), "t.json", model));
+        Assert.Equal(["batch_size", "context_length"], both.Problems.Select(p => p.Path));
     }
 
     [Fact]

@@ -92,7 +92,8 @@ internal static class TrainCommand
             throw new ArgumentException(a.Resume
                 ? "give both --model and --training, or neither (the checkpoint's own configurations are used then)"
                 : "--model and --training are required to start a run");
-        return (ModelConfigLoader.LoadFile(a.Model), TrainingConfigLoader.LoadFile(a.Training));
+        var model = ModelConfigLoader.LoadFile(a.Model);
+        return (model, TrainingConfigLoader.LoadFile(a.Training, model));
     }
 
     private static int Finish(Arguments a, Trainer trainer, TrainingResult result, TrainingConsole console)

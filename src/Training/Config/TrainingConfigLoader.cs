@@ -18,7 +18,8 @@ public static class TrainingConfigLoader
         WriteIndented = true,
     };
 
-    public static TrainingConfig LoadFile(string path)
+    /// <summary>Reads and validates a training file; with <paramref name="model"/>, also checks that the two fit together.</summary>
+    public static TrainingConfig LoadFile(string path, ModelConfig? model = null)
     {
         string text;
         try
@@ -29,11 +30,11 @@ public static class TrainingConfigLoader
         {
             throw new TrainingConfigException(path, [new ConfigProblem("$", "file not found; give the path of a training JSON file")]);
         }
-        return Parse(text, path);
+        return Parse(text, path, model);
     }
 
     /// <summary>Parses and validates; <paramref name="source"/> names the input in error messages.</summary>
-    public static TrainingConfig Parse(string json, string source = "training config")
+    public static TrainingConfig Parse(string json, string source = "training config", ModelConfig? model = null)
     {
         JsonDocument document;
         try
@@ -52,6 +53,7 @@ public static class TrainingConfigLoader
                 throw new TrainingConfigException(source, [new ConfigProblem("$", "expected a JSON object at the top level")]);
             var config = Read(new ConfigReader(document.RootElement, "", problems));
             TrainingConfigValidator.Collect(config, problems);
+            if (model is not null) TrainingConfigValidator.CollectWithModel(config, model, problems);
             if (problems.Count > 0) throw new TrainingConfigException(source, problems.List);
             return config;
         }

@@ -30,10 +30,13 @@ public static class TrainingConfigValidator
     {
         var problems = new ConfigProblems();
         Collect(config, problems);
-        problems.Check(config.ContextLength <= model.MaxSeqLen, "context_length",
-            $"{config.ContextLength} exceeds the model's max_seq_len ({model.MaxSeqLen}); use at most {model.MaxSeqLen} or raise max_seq_len in the model file");
+        CollectWithModel(config, model, problems);
         if (problems.Count > 0) throw new TrainingConfigException(source, problems.List);
     }
+
+    internal static void CollectWithModel(TrainingConfig config, ModelConfig model, ConfigProblems problems) =>
+        problems.Check(config.ContextLength <= model.MaxSeqLen, "context_length",
+            $"{config.ContextLength} exceeds the model's max_seq_len ({model.MaxSeqLen}); use at most {model.MaxSeqLen} or raise max_seq_len in the model file");
 
     internal static void Collect(TrainingConfig c, ConfigProblems p)
     {
