@@ -2,6 +2,8 @@ using Orleans.MoE.Data.Corpora;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Data.Tokenization;
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Client;
 
@@ -32,5 +34,5 @@ internal static class CommandErrors
     private static bool IsBadInput(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidDataException
             or ModelConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
-            or TokenizerFormatException;
+            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException;
 }

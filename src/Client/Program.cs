@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Orleans.MoE.Client;
 using Orleans.MoE.Client.Data;
+using Orleans.MoE.Client.DisCo;
 using Orleans.MoE.Client.Demo;
 using Orleans.MoE.Client.Training;
 
@@ -9,6 +10,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PrepareCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(DisCoCommand.Create());
 
 try
 {

@@ -76,7 +76,7 @@ public static class DisCoRunner
 
         Phase(state, "baseline", log, () => Training(PhaseTraining.Run(
             new PhaseTrainingJob(config.Model, config.Baseline, corpusTrain, corpusValidation, layout.Baseline, initialState),
-            progress, cancellation)));
+            progress, cancellation, targetWindow: config.TargetLossWindow)));
         var target = config.StopFineTuneAtBaselineLoss ? PhaseTraining.Summarise(layout.Baseline, window: config.TargetLossWindow).FinalLoss : (double?)null;
 
         var submodelConfig = ExpertDecomposition.SubmodelConfig(config.Model);
@@ -91,7 +91,7 @@ public static class DisCoRunner
                     return Training(PhaseTraining.Run(
                         new PhaseTrainingJob(submodelConfig, config.Submodels, [layout.ClusterShard(expert, CorpusSplits.Train)],
                             [layout.ClusterShard(expert, CorpusSplits.Validation)], layout.Submodel(expert), slice),
-                        progress, cancellation));
+                        progress, cancellation, targetWindow: config.TargetLossWindow));
                 }
                 finally
                 {
@@ -102,7 +102,7 @@ public static class DisCoRunner
 
         Phase(state, "integrate", log, () =>
         {
-            var clusterTokens = state.Get("cluster")["cluster_tokens"]!.AsArray().Select(n => (double)n!).ToList();
+            var clusterTokens = state.Get("cluster")["cluster_tokens"]!.AsArray().Select(n => (double)n!.GetValue<long>()).ToList();
             var submodels = Enumerable.Range(0, experts).Select(k => FinalWeights(layout.Submodel(k))).ToList();
             try
             {
