@@ -22,7 +22,7 @@ DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 .PHONY: help deps bench-deps native build test demo bench fixtures clean
 
 help:
-	@echo "make demo    run the main job on the embedded default"
+	@echo "make demo    run the main job on the embedded default: MoE-DisCo and its baseline (runs/disco-demo)"
 	@echo "make test    run every test"
 	@echo "make bench   run the benchmarks (prints ratios against references measured in the same run)"
 	@echo "make native  build the native library only"
@@ -49,7 +49,7 @@ test: build
 	$(DOTNET) test Orleans.MoE.sln -c $(CONFIGURATION) --no-build -nologo
 
 demo: build
-	$(DOTNET) run --project src/Client -c $(CONFIGURATION) --no-build -- demo
+	$(DOTNET) run --project src/Client -c $(CONFIGURATION) --no-build -- demo --dir runs/disco-demo
 
 bench: bench-deps $(NATIVE_LIB)
 	$(DOTNET) build bench/Orleans.MoE.Bench -c Release -nologo -v quiet

@@ -1,36 +1,32 @@
 using System.CommandLine;
+using Orleans.MoE.Client.DisCo;
 
 namespace Orleans.MoE.Client.Demo;
 
-/// <summary>`moe demo`: trains a tiny byte-level model on a text file that ships with Debian.</summary>
+/// <summary>
+/// `moe demo`: the main job on the embedded default, the experiment of experiments/disco-demo.json
+/// (MoE-DisCo with 4 experts and its baseline on the built-in corpus). Running it again resumes it,
+/// or, when it has finished, prints its summary again.
+/// </summary>
 internal static class DemoCommand
 {
-    public const string DefaultTextFile = "/usr/share/common-licenses/GPL-3";
+    public const string ResourceName = "Orleans.MoE.Client.disco-demo.json";
 
     public static Command Create()
     {
-        var file = new Option<FileInfo>("--file")
+        var directory = new Option<DirectoryInfo>("--dir")
         {
-            Description = "Text file to train on (bytes are the tokens).",
-            DefaultValueFactory = _ => new FileInfo(DefaultTextFile),
+            Description = "The experiment directory.",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "disco-demo")),
         };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and sampling.", DefaultValueFactory = _ => 1234 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
-
-        var command = new Command("demo", "Train a tiny byte-level language model and print the loss going down.");
-        command.Options.Add(file);
-        command.Options.Add(steps);
-        command.Options.Add(seed);
-        command.Options.Add(threads);
+        var command = new Command("demo", "Run the MoE-DisCo demo experiment and its baseline on the built-in corpus (about 15 minutes on 2 cores).");
+        command.Options.Add(directory);
         command.SetAction(parse =>
         {
-            var options = new ByteLevelDemo.Options(
-                parse.GetValue(file)!.FullName,
-                parse.GetValue(steps),
-                parse.GetValue(seed),
-                parse.GetValue(threads) ?? Environment.ProcessorCount);
-            return ByteLevelDemo.Run(options, Console.Out);
+            using var stream = typeof(DemoCommand).Assembly.GetManifestResourceStream(ResourceName)
+                ?? throw new InvalidOperationException($"the embedded experiment {ResourceName} is missing from this build");
+            var text = new StreamReader(stream).ReadToEnd();
+            return DisCoCommand.Run(text, "the embedded demo experiment (experiments/disco-demo.json)", parse.GetValue(directory)!.FullName, printEvery: 50);
         });
         return command;
     }

@@ -21,32 +21,40 @@ internal static class DisCoCommand
         command.SetAction(parse =>
         {
             var file = parse.GetValue(experiment)!.FullName;
-            var config = DisCoExperimentLoader.LoadFile(file);   // every problem, before any work starts
-            using var cancellation = new CancellationTokenSource();
-            void OnSignal(PosixSignalContext context)
-            {
-                if (cancellation.IsCancellationRequested) return;   // a second signal terminates at once
-                context.Cancel = true;
-                cancellation.Cancel();
-                Console.WriteLine("stopping after the current step; a checkpoint is written...");
-            }
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            try
-            {
-                var results = DisCoRunner.Run(config, File.ReadAllText(file), parse.GetValue(directory)!.FullName, Console.Out,
-                    new StepPrinter(parse.GetValue(every)), cancellation.Token);
-                Console.WriteLine();
-                Console.WriteLine(File.ReadAllText(new DisCoLayout(parse.GetValue(directory)!.FullName).Summary));
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.WriteLine($"interrupted; run the same command again to resume: moe disco --experiment {file} --dir {parse.GetValue(directory)!.FullName}");
-                return Interrupted;
-            }
+            if (!File.Exists(file)) throw new FileNotFoundException($"{file}: experiment file not found");
+            return Run(File.ReadAllText(file), file, parse.GetValue(directory)!.FullName, parse.GetValue(every));
         });
         return command;
+    }
+
+    /// <summary>Validates the experiment completely, runs it with Ctrl-C stopping at a checkpoint, and prints the summary.</summary>
+    public static int Run(string experimentText, string source, string directory, int printEvery)
+    {
+        var config = DisCoExperimentLoader.Parse(experimentText, source);   // every problem, before any work starts
+        using var cancellation = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (cancellation.IsCancellationRequested) return;   // a second signal terminates at once
+            context.Cancel = true;
+            cancellation.Cancel();
+            Console.WriteLine("stopping after the current step; a checkpoint is written...");
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        Console.WriteLine($"MoE-DisCo experiment '{config.Name}' ({config.Experts} experts) in {directory}");
+        try
+        {
+            DisCoRunner.Run(config, experimentText, directory, Console.Out, new StepPrinter(printEvery), cancellation.Token);
+            Console.WriteLine();
+            Console.WriteLine(File.ReadAllText(new DisCoLayout(directory).Summary));
+            Console.WriteLine($"report: {new DisCoLayout(directory).Report}");
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("interrupted; run the same command again to resume where it stopped");
+            return Interrupted;
+        }
     }
 
     /// <summary>One line every N training steps and one per evaluation.</summary>
