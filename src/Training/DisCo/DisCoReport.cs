@@ -39,6 +39,7 @@ public static class DisCoReport
         curves.AddFigure(HeldOutByPhase(r), "Held-out perplexity after each phase.");
         var experts = html.AddSection("Experts and clusters");
         experts.AddFigure(ClusterPerplexity(r), "Held-out perplexity on each cluster's validation documents.");
+        experts.AddFigure(ExpertLoad(r), "Expert load: the share of assignments each expert receives, averaged over the clusters' held-out tokens (1/E is perfect balance).");
         experts.AddFigure(Routing(r, "disco"), "Share of each cluster's tokens routed to each expert (DisCo, after fine-tuning).");
         experts.AddFigure(Routing(r, "baseline"), "The same for the baseline, whose experts were never tied to a cluster.");
         html.AddSection("Configuration").AddPreformatted(File.ReadAllText(layout.ResolvedConfig));
@@ -140,6 +141,21 @@ public static class DisCoReport
             { Title = "Held-out perplexity per cluster", YTitle = "perplexity", ValueFormat = "0.0" };
         foreach (var name in new[] { "baseline", "disco" })
             chart.AddSeries(name == "disco" ? "DisCo" : "baseline", eval[name]!["cluster_perplexity"]!.AsArray().Select(v => (double?)v ?? double.NaN).ToList());
+        return chart.Render();
+    }
+
+    private static string ExpertLoad(DisCoResults r)
+    {
+        var e = r.Config.Experts;
+        var chart = new SvgBarChart(Enumerable.Range(0, e).Select(j => $"expert {j}").ToList())
+            { Title = "Expert load", YTitle = "share of assignments", ValueFormat = "0.00" };
+        foreach (var name in new[] { "baseline", "disco" })
+        {
+            var rows = ((JsonObject)r.Phase("evaluate"))[name]!["routing"]!.AsArray();
+            chart.AddSeries(name == "disco" ? "DisCo" : "baseline",
+                Enumerable.Range(0, e).Select(j => rows.Average(row => (double?)row![j] ?? double.NaN)).ToList());
+        }
+        chart.AddHorizontalReference("1/E", 1.0 / e);
         return chart.Render();
     }
 
