@@ -47,7 +47,6 @@ internal static class DisCoCommand
             DisCoRunner.Run(config, experimentText, directory, Console.Out, new StepPrinter(printEvery), cancellation.Token);
             Console.WriteLine();
             Console.WriteLine(File.ReadAllText(new DisCoLayout(directory).Summary));
-            Console.WriteLine($"report: {new DisCoLayout(directory).Report}");
             return 0;
         }
         catch (OperationCanceledException)

@@ -94,7 +94,7 @@ public static class DisCoReport
     {
         var nmi = r.Phase("cluster")["nmi"] is { } value ? FormattableString.Invariant($", NMI {(double)value:F3} against the domain labels") : "";
         return $"Clustering: {(string?)r.Phase("cluster")["method"]}{nmi}. " +
-               $"Backbones averaged {r.Config.Integration.Averaging.ToString().ToLowerInvariant()}; router: {r.Config.Integration.Router.ToString().ToLowerInvariant()}. " +
+               $"Backbones averaged {Config.ConfigReader.SnakeCase(r.Config.Integration.Averaging)}; router: {Config.ConfigReader.SnakeCase(r.Config.Integration.Router)}. " +
                "Submodels ran one after another on this machine; the cost model charges them as if they ran in parallel on separate devices.";
     }
 
