@@ -45,9 +45,11 @@ public sealed class CausalSelfAttention : Module
         long b = shape[0], t = shape[1], d = shape[2];
 
         var qkv = Functional.Linear(x, Wqkv).View(b, t, 3, _heads, _headDim);   // (B, T, 3, H, Dh)
-        var qk = _rotary.Forward(qkv.Narrow(2, 0, 2));                           // (B, T, 2, H, Dh), rotated
-        var q = qk.Select(2, 0).Transpose(1, 2);                                 // (B, H, T, Dh)
-        var k = qk.Select(2, 1).Transpose(1, 2);                                 // (B, H, T, Dh)
+        // The rotation writes queries and keys head-major, so the score product reads both in place (k as a
+        // transposed operand) instead of first copying them out of the (B, T, H, Dh) layout.
+        var qk = _rotary.Forward(qkv.Narrow(2, 0, 2).Permute(2, 0, 3, 1, 4), positionDim: 3);   // (2, B, H, T, Dh), contiguous
+        var q = qk.Select(0, 0);                                                 // (B, H, T, Dh)
+        var k = qk.Select(0, 1);                                                 // (B, H, T, Dh)
         var v = qkv.Select(2, 2).Transpose(1, 2);                                // (B, H, T, Dh)
 
         var scores = (q * _scale).MatMul(k.Transpose(-2, -1));                  // (B, H, T, T)

@@ -43,14 +43,16 @@ public sealed class RotaryEmbedding : Module
 
     /// <summary>
     /// Rotates x of shape (B, T, G..., head_dim), where G... are any number of head dimensions, by the
-    /// angles of positions 0..T-1.
+    /// angles of positions 0..T-1. With <paramref name="positionDim"/> the positions are on another
+    /// dimension, e.g. 3 for (2, B, H, T, head_dim). x may be any strided view whose last dimension is
+    /// contiguous; the result is contiguous in x's shape.
     /// </summary>
-    public Tensor Forward(Tensor x)
+    public Tensor Forward(Tensor x, int positionDim = 1)
     {
         using var scope = DisposeScope.Begin();
         var shape = x.Shape;
-        var t = shape[1];
-        var tableShape = new long[shape.Length - 1];   // (T, 1..., head_dim / 2): broadcasts over B and the heads
+        var t = shape[positionDim];
+        var tableShape = new long[shape.Length - positionDim];   // (T, 1..., head_dim / 2): broadcasts over every other dimension
         Array.Fill(tableShape, 1L);
         tableShape[0] = t;
         tableShape[^1] = _half;
@@ -58,12 +60,12 @@ public sealed class RotaryEmbedding : Module
         var sin = _sin.Narrow(0, 0, t).View(tableShape);
 
         var pairShape = shape.Take(shape.Length - 1).Concat([_half, 2L]).ToArray();
-        var pairs = x.View(pairShape);                     // (B, T, G..., head_dim / 2, 2)
-        var even = pairs.Select(-1, 0);                    // (B, T, G..., head_dim / 2)
+        var pairs = x.View(pairShape);                     // (..., head_dim / 2, 2)
+        var even = pairs.Select(-1, 0);                    // (..., head_dim / 2)
         var odd = pairs.Select(-1, 1);
         var rotatedEven = even * cos - odd * sin;
         var rotatedOdd = odd * cos + even * sin;
-        var rotated = Tensor.Stack([rotatedEven, rotatedOdd], -1);   // (B, T, G..., head_dim / 2, 2)
-        return scope.MoveToOuter(rotated.View(shape));              // (B, T, G..., head_dim)
+        var rotated = Tensor.Stack([rotatedEven, rotatedOdd], -1);   // (..., head_dim / 2, 2), contiguous
+        return scope.MoveToOuter(rotated.View(shape));              // (..., head_dim)
     }
 }
