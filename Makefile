@@ -54,8 +54,10 @@ demo: build
 bench: bench-deps $(NATIVE_LIB)
 	$(DOTNET) build bench/Orleans.MoE.Bench -c Release -nologo -v quiet
 	$(DOTNET) build bench/Orleans.MoE.Bench.Data -c Release -nologo -v quiet
+	$(DOTNET) build bench/Orleans.MoE.Bench.Training -c Release -nologo -v quiet
 	$(DOTNET) run --project bench/Orleans.MoE.Bench -c Release --no-build
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Data -c Release --no-build
+	$(DOTNET) run --project bench/Orleans.MoE.Bench.Training -c Release --no-build
 
 # Regenerates the committed reference fixtures with Debian's PyTorch (not needed to run the tests).
 fixtures: bench-deps
