@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Orleans.MoE.Bench.Training;
+using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch;
 
 // Training throughput and MFU of the C# trainer against the same model in PyTorch eager (Debian's
@@ -17,38 +18,51 @@ catch (ArgumentException e)
     return 2;
 }
 
-var loadAtStart = LoadAverage();
-var repoRoot = FindRepoRoot();
-var configs = options.Configs
-    .Select(c => Path.IsPathRooted(c) || File.Exists(c) ? Path.GetFullPath(c) : Path.Combine(repoRoot, "bench", "Orleans.MoE.Bench.Training", "configs", c))
-    .ToArray();
+try
+{
+    return Run(options);
+}
+catch (Exception e) when (e is InvalidOperationException or IOException or ModelConfigException or ArgumentException)
+{
+    Console.Error.WriteLine($"training benchmark: {e.Message}");
+    return 1;
+}
 
-// Loading the binding applies its thread defaults (OMP_WAIT_POLICY) before libtorch starts.
-TorchRuntime.Threads = options.Threads;
-var ompWaitPolicy = NativeVariable("OMP_WAIT_POLICY");
-using var pytorch = PyTorchEagerProcess.Start(options.Python, Path.Combine(repoRoot, "bench", "python", "torch_train_step.py"), ompWaitPolicy);
-var pytorchThreads = pytorch.SetThreads(options.Threads);
-if (pytorchThreads != TorchRuntime.Threads)
-    throw new InvalidOperationException($"thread counts differ: C# {TorchRuntime.Threads}, PyTorch {pytorchThreads}");
+static int Run(TrainingBenchOptions options)
+{
+    var loadAtStart = LoadAverage();
+    var repoRoot = FindRepoRoot();
+    var configs = options.Configs
+        .Select(c => Path.IsPathRooted(c) || File.Exists(c) ? Path.GetFullPath(c) : Path.Combine(repoRoot, "bench", "Orleans.MoE.Bench.Training", "configs", c))
+        .ToArray();
 
-var report = new TrainingReport(Console.Out);
-var peak = PeakMatmul.Measure(pytorch);
-var results = configs.Select(c => TrainingBenchmark.Run(c, options, pytorch, Console.Error)).ToList();
+    // Loading the binding applies its thread defaults (OMP_WAIT_POLICY) before libtorch starts.
+    TorchRuntime.Threads = options.Threads;
+    var ompWaitPolicy = NativeVariable("OMP_WAIT_POLICY");
+    using var pytorch = PyTorchEagerProcess.Start(options.Python, Path.Combine(repoRoot, "bench", "python", "torch_train_step.py"), ompWaitPolicy);
+    var pytorchThreads = pytorch.SetThreads(options.Threads);
+    if (pytorchThreads != TorchRuntime.Threads)
+        throw new InvalidOperationException($"thread counts differ: C# {TorchRuntime.Threads}, PyTorch {pytorchThreads}");
 
-report.Header(
-[
-    ("libtorch", TorchRuntime.Version),
-    ("PyTorch side", $"{options.Python} bench/python/torch_train_step.py"),
-    ("cpu count", Environment.ProcessorCount.ToString()),
-    ("threads (both sides)", TorchRuntime.Threads.ToString()),
-    ("OMP_WAIT_POLICY (both sides)", ompWaitPolicy ?? "(unset)"),
-    ("load average (1 min, start / end)", $"{loadAtStart} / {LoadAverage()}"),
-]);
-report.Peak(peak, TorchRuntime.Threads);
-report.Configs(results, peak, options);
-report.Phases(results);
-report.Results();
-return 0;
+    var report = new TrainingReport(Console.Out);
+    var peak = PeakMatmul.Measure(pytorch);
+    var results = configs.Select(c => TrainingBenchmark.Run(c, options, pytorch, Console.Error)).ToList();
+
+    report.Header(
+    [
+        ("libtorch", TorchRuntime.Version),
+        ("PyTorch side", $"{options.Python} bench/python/torch_train_step.py"),
+        ("cpu count", Environment.ProcessorCount.ToString()),
+        ("threads (both sides)", TorchRuntime.Threads.ToString()),
+        ("OMP_WAIT_POLICY (both sides)", ompWaitPolicy ?? "(unset)"),
+        ("load average (1 min, start / end)", $"{loadAtStart} / {LoadAverage()}"),
+    ]);
+    report.Peak(peak, TorchRuntime.Threads);
+    report.Configs(results, peak, options);
+    report.Phases(results);
+    report.Results();
+    return 0;
+}
 
 static string FindRepoRoot()
 {

@@ -1,56 +1,8 @@
 using System.Diagnostics;
 using Orleans.MoE.Model.Accounting;
 using Orleans.MoE.Model.Config;
-using Orleans.MoE.Torch;
 
 namespace Orleans.MoE.Bench.Training;
-
-/// <summary>The figures of one model configuration; seconds are per training step.</summary>
-internal sealed record ConfigResult(
-    string Name,
-    ModelAccounting Accounting,
-    long Parameters,
-    long TokensPerStep,
-    double CsharpFirstLoss,
-    double PyTorchFirstLoss,
-    double[] CsharpSeconds,
-    double[] PyTorchSeconds,
-    double[] CsharpCpuSeconds,
-    double[] PyTorchCpuSeconds,
-    PhaseBreakdown? Phases)
-{
-    public double CsharpMedian => Median(CsharpSeconds);
-
-    public double PyTorchMedian => Median(PyTorchSeconds);
-
-    public double CsharpTokensPerSecond => TokensPerStep / CsharpMedian;
-
-    public double PyTorchTokensPerSecond => TokensPerStep / PyTorchMedian;
-
-    /// <summary>Achieved training FLOP/s (the accounting's FLOPs per token x tokens/s).</summary>
-    public double CsharpFlops => Accounting.TrainingFlopsPerToken * CsharpTokensPerSecond;
-
-    public double PyTorchFlops => Accounting.TrainingFlopsPerToken * PyTorchTokensPerSecond;
-
-    /// <summary>
-    /// The median over repetitions of PyTorch's step time over C#'s in the same repetition: the two samples
-    /// of a pair ran back to back, so load that drifts over the run cancels out of each ratio.
-    /// </summary>
-    public double PairedRatio => Median(PyTorchSeconds.Zip(CsharpSeconds, (p, c) => p / c).ToArray());
-
-    public double CsharpCpuMedian => Median(CsharpCpuSeconds);
-
-    public double PyTorchCpuMedian => Median(PyTorchCpuSeconds);
-
-    public static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-    }
-}
-
-/// <summary>Median seconds per step and phase (<see cref="PhaseClock.Phases"/>), wall and process CPU, per side.</summary>
-internal sealed record PhaseBreakdown(int Steps, double[] CsharpWall, double[] CsharpCpu, double[] PyTorchWall, double[] PyTorchCpu);
 
 /// <summary>
 /// Trains the same model on both sides from the same weights and batch: warm-up steps on each side, then
@@ -148,37 +100,4 @@ internal static class TrainingBenchmark
         double[] Medians(double[][] perPhase) => perPhase.Select(ConfigResult.Median).ToArray();
         return new PhaseBreakdown(steps, Medians(samples[0]), Medians(samples[1]), Medians(samples[2]), Medians(samples[3]));
     }
-}
-
-/// <summary>
-/// The peak MFU is measured against: a (2048, 2048) x (2048, 2048) fp32 matmul at the benchmark's thread
-/// count, the fastest of a few on each side; the peak is the faster side's figure.
-/// </summary>
-internal static class PeakMatmul
-{
-    public const int N = 2048;
-
-    public sealed record Result(double CsharpGflops, double PyTorchGflops)
-    {
-        public double PeakFlops => 1e9 * Math.Max(CsharpGflops, PyTorchGflops);
-    }
-
-    public static Result Measure(PyTorchEagerProcess pytorch, int reps = 5)
-    {
-        using var scope = DisposeScope.Begin();
-        var a = Tensor.Randn([N, N]);   // (N, N) fp32
-        var b = Tensor.Randn([N, N]);   // (N, N) fp32
-        var best = double.MaxValue;
-        for (var i = 0; i < reps; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            using var product = a.MatMul(b);   // libtorch on the CPU returns when the product is done
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        Thread.Sleep(TrainingBenchmark.Settle);
-        var pytorchBest = pytorch.MatmulSeconds(N, reps);
-        return new Result(Gflops(best), Gflops(pytorchBest));
-    }
-
-    private static double Gflops(double seconds) => 2.0 * N * N * (double)N / seconds / 1e9;
 }

@@ -58,7 +58,7 @@ internal sealed class TrainingReport(TextWriter w)
             w.WriteLine($"  {"",-22}ratio C#/PyTorch {F(ratio, 3)} (target >= {F(RatioTarget, 1)}); median of paired ratios {F(r.PairedRatio, 3)}; " +
                         $"CPU time ratio {F(r.PyTorchCpuMedian / r.CsharpCpuMedian, 3)}");
             _results.Add($"RESULT name=train_tokens_per_s_{r.Name} csharp={F(r.CsharpTokensPerSecond, 0)} pytorch={F(r.PyTorchTokensPerSecond, 0)} " +
-                         $"ratio={F(ratio, 3)} target=>={F(RatioTarget, 1)} met={(ratio >= RatioTarget ? "yes" : "no")}");
+                         $"ratio={F(ratio, 3)} target=>={F(RatioTarget, 1)} met={(ratio >= RatioTarget ? "yes" : "no")} paired={F(r.PairedRatio, 3)}");
             _results.Add($"RESULT name=train_mfu_{r.Name} csharp={F(r.CsharpFlops / peak.PeakFlops, 3)} pytorch={F(r.PyTorchFlops / peak.PeakFlops, 3)} " +
                          $"peak_gflops={F(peak.PeakFlops / 1e9, 1)} flops_per_token={F(r.Accounting.TrainingFlopsPerToken, 0)}");
         }
