@@ -27,6 +27,9 @@ extern "C" {
 typedef struct moe_tensor_s* moe_tensor;
 typedef struct moe_generator_s* moe_generator;
 typedef struct moe_adamw_s* moe_adamw;
+typedef struct moe_store_s* moe_store;
+typedef struct moe_process_group_s* moe_process_group;
+typedef struct moe_traffic_counter_s* moe_traffic_counter;
 
 enum moe_status {
   MOE_OK = 0,
@@ -217,6 +220,53 @@ MOE_API int32_t moe_adamw_get_state(moe_adamw optimizer, int32_t index, int64_t*
                                     moe_tensor* exp_avg_sq);
 MOE_API int32_t moe_adamw_set_state(moe_adamw optimizer, int32_t index, int64_t step, moe_tensor exp_avg,
                                     moe_tensor exp_avg_sq);
+
+/* ---- distributed (c10d) ------------------------------------------------------------------ */
+/* Every timeout is in milliseconds; a collective that does not complete in time fails with
+ * MOE_ERROR_TORCH and gloo's message. The rendezvous store: the master (rank 0) listens on port,
+ * the others connect to host:port; both wait up to timeout_ms for world_size members. */
+MOE_API int32_t moe_tcp_store_new(const char* host, int32_t port, int32_t world_size, int32_t is_master,
+                                  int64_t timeout_ms, moe_store* out);
+MOE_API int32_t moe_store_free(moe_store store);
+MOE_API int32_t moe_store_set(moe_store store, const char* key, const uint8_t* value, int64_t length);
+/* Waits up to timeout_ms for the key, then copies its value as moe_last_error does: *length is the
+ * full size; call again with a larger buffer when *length > capacity. */
+MOE_API int32_t moe_store_get(moe_store store, const char* key, int64_t timeout_ms, uint8_t* buffer,
+                              int64_t capacity, int64_t* length);
+MOE_API int32_t moe_store_add(moe_store store, const char* key, int64_t delta, int64_t* value);
+MOE_API int32_t moe_store_check(moe_store store, const char* key, int32_t* present);
+
+/* backend: 0 = gloo (bind_address: the local address gloo listens on, e.g. "127.0.0.1"),
+ * 1 = nccl (only when the loaded libtorch was built with CUDA; bind_address is ignored). */
+MOE_API int32_t moe_process_group_new(moe_store store, int32_t backend, int32_t rank, int32_t world_size,
+                                      int64_t timeout_ms, const char* bind_address, moe_process_group* out);
+MOE_API int32_t moe_process_group_free(moe_process_group group);
+/* 1 when this library was built with NCCL support. */
+MOE_API int32_t moe_nccl_available(int32_t* available);
+
+/* In place. op: 0 sum, 1 average (a sum divided by the world size), 2 max, 3 min. counter (may be
+ * null) adds the payload: the tensor's bytes as sent and received, and 2 (P-1)/P of them as the
+ * remote traffic of a ring all-reduce. */
+MOE_API int32_t moe_all_reduce(moe_process_group group, moe_tensor tensor, int32_t op, int64_t timeout_ms,
+                               moe_traffic_counter counter);
+/* In place: every rank's tensor becomes root's. */
+MOE_API int32_t moe_broadcast(moe_process_group group, moe_tensor tensor, int32_t root, int64_t timeout_ms);
+/* input (R, ...) -> (Σ output_splits, ...): rows [Σ in[<r], Σ in[≤r]) go to rank r, and the block from rank r
+ * lands at rows [Σ out[<r], Σ out[≤r]). Null splits mean equal splits (R / world size). When input
+ * requires grad, the output's backward is the reverse exchange with the splits swapped. counter
+ * (may be null) adds the bytes of the forward exchange and, when it runs, of the backward one. */
+MOE_API int32_t moe_all_to_all(moe_process_group group, moe_tensor input, const int64_t* input_splits,
+                               const int64_t* output_splits, int64_t timeout_ms, moe_traffic_counter counter,
+                               moe_tensor* out);
+/* input (...) -> (world size, ...): block r is rank r's input. */
+MOE_API int32_t moe_all_gather(moe_process_group group, moe_tensor input, int64_t timeout_ms, moe_tensor* out);
+MOE_API int32_t moe_barrier(moe_process_group group, int64_t timeout_ms);
+
+/* Bytes an exchange moved, as seen from this rank. values[0..6): calls, bytes sent, bytes received,
+ * bytes sent to other ranks, bytes received from other ranks, backward calls. */
+MOE_API int32_t moe_traffic_counter_new(moe_traffic_counter* out);
+MOE_API int32_t moe_traffic_counter_free(moe_traffic_counter counter);
+MOE_API int32_t moe_traffic_counter_read(moe_traffic_counter counter, int64_t* values, int32_t reset);
 
 #ifdef __cplusplus
 }

@@ -101,4 +101,23 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int moe_adamw_step(IntPtr optimizer);
     [DllImport(Library)] internal static extern int moe_adamw_get_state(IntPtr optimizer, int index, long* step, IntPtr* expAvg, IntPtr* expAvgSq);
     [DllImport(Library)] internal static extern int moe_adamw_set_state(IntPtr optimizer, int index, long step, IntPtr expAvg, IntPtr expAvgSq);
+
+    // ---- distributed (c10d)
+    [DllImport(Library)] internal static extern int moe_tcp_store_new(byte* host, int port, int worldSize, int isMaster, long timeoutMs, IntPtr* store);
+    [DllImport(Library)] internal static extern int moe_store_free(IntPtr store);
+    [DllImport(Library)] internal static extern int moe_store_set(IntPtr store, byte* key, byte* value, long length);
+    [DllImport(Library)] internal static extern int moe_store_get(IntPtr store, byte* key, long timeoutMs, byte* buffer, long capacity, long* length);
+    [DllImport(Library)] internal static extern int moe_store_add(IntPtr store, byte* key, long delta, long* value);
+    [DllImport(Library)] internal static extern int moe_store_check(IntPtr store, byte* key, int* present);
+    [DllImport(Library)] internal static extern int moe_process_group_new(IntPtr store, int backend, int rank, int worldSize, long timeoutMs, byte* bindAddress, IntPtr* group);
+    [DllImport(Library)] internal static extern int moe_process_group_free(IntPtr group);
+    [DllImport(Library)] internal static extern int moe_nccl_available(int* available);
+    [DllImport(Library)] internal static extern int moe_all_reduce(IntPtr group, IntPtr tensor, int op, long timeoutMs, IntPtr counter);
+    [DllImport(Library)] internal static extern int moe_broadcast(IntPtr group, IntPtr tensor, int root, long timeoutMs);
+    [DllImport(Library)] internal static extern int moe_all_to_all(IntPtr group, IntPtr input, long* inputSplits, long* outputSplits, long timeoutMs, IntPtr counter, IntPtr* result);
+    [DllImport(Library)] internal static extern int moe_all_gather(IntPtr group, IntPtr input, long timeoutMs, IntPtr* result);
+    [DllImport(Library)] internal static extern int moe_barrier(IntPtr group, long timeoutMs);
+    [DllImport(Library)] internal static extern int moe_traffic_counter_new(IntPtr* counter);
+    [DllImport(Library)] internal static extern int moe_traffic_counter_free(IntPtr counter);
+    [DllImport(Library)] internal static extern int moe_traffic_counter_read(IntPtr counter, long* values, int reset);
 }

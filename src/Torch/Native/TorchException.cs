@@ -16,7 +16,8 @@ public sealed class TorchException : Exception
         if (status != 0) throw FromLastError(status);
     }
 
-    private static unsafe TorchException FromLastError(int status)
+    /// <summary>The exception for a failed native call, without throwing it. Must run on the calling thread.</summary>
+    internal static unsafe TorchException FromLastError(int status)
     {
         long length;
         Span<byte> small = stackalloc byte[1024];
