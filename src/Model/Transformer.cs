@@ -29,17 +29,20 @@ public sealed class Transformer : Module
 
     /// <summary>
     /// Builds the model with weights drawn from <c>init.seed</c>: the same configuration gives the same
-    /// weights. The configuration is validated first.
+    /// weights. The configuration is validated first. With a <paramref name="partition"/> the routed
+    /// layers hold only that part of their heads (Multi-Head LatentMoE) or experts (MoE, LatentMoE), with
+    /// exactly the weights the whole model has there.
     /// </summary>
-    public Transformer(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public Transformer(ModelConfig config, ScalarType dtype = ScalarType.Float32, Device? device = null, ExpertPartition? partition = null)
     {
         ModelConfigValidator.Validate(config);
         Config = config;
         Dtype = dtype;
+        Partition = partition ?? ExpertPartition.Whole;
         using var init = new WeightInit(config.Init.Seed, config.Init.Std, config.NumLayers, dtype, device);
         TokenEmbedding = RegisterParameter("token_embedding", init.Normal(config.VocabSize, config.DModel));
         Blocks = RegisterModule("layers", new ModuleList<TransformerBlock>(
-            Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(config, i, init))));
+            Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(config, i, init, Partition))));
         FinalNorm = RegisterModule("final_norm", new RmsNorm(config.DModel, config.NormEps, init));
         Classifier = config.TieEmbeddings ? TokenEmbedding : RegisterParameter("classifier", init.Normal(config.VocabSize, config.DModel));
 
@@ -49,6 +52,18 @@ public sealed class Transformer : Module
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>The part of the routed layers' heads or experts this model holds.</summary>
+    public ExpertPartition Partition { get; }
+
+    /// <summary>
+    /// The state-dict entries held only in part (experts, and for Multi-Head LatentMoE also routers and
+    /// balancing biases), with the rows of the whole model's dimension 0 they hold. Everything else is
+    /// whole on every rank. Empty for a whole model.
+    /// </summary>
+    public IReadOnlyDictionary<string, RowSlice> PartialTensors =>
+        RoutedLayers.SelectMany(r => r.Ffn.PartialTensors.Select(kv => (Name: $"layers.{r.Layer}.ffn.{kv.Key}", Slice: kv.Value)))
+            .ToDictionary(x => x.Name, x => x.Slice);
 
     public ScalarType Dtype { get; }
 
@@ -123,7 +138,7 @@ public sealed class Transformer : Module
     public IReadOnlyList<RoutingMetrics> RoutingMetrics()
     {
         var metrics = new List<RoutingMetrics>();
-        for (var i = 0; i < _routed.Length; i++) metrics.AddRange(_routed[i].Statistics.Metrics(_routedLayer[i]));
+        for (var i = 0; i < _routed.Length; i++) metrics.AddRange(_routed[i].Metrics(_routedLayer[i]));
         return metrics;
     }
 

@@ -8,13 +8,14 @@ namespace Orleans.MoE.Model.Blocks;
 /// <summary>A pre-norm decoder block: x + attn(norm(x)), then x + ffn(norm(x)).</summary>
 public sealed class TransformerBlock : Module
 {
-    public TransformerBlock(ModelConfig config, int layer, WeightInit init)
+    /// <param name="partition">the share of a routed FFN's heads or experts this block holds (null: all)</param>
+    public TransformerBlock(ModelConfig config, int layer, WeightInit init, ExpertPartition? partition = null)
     {
         Layer = layer;
         AttentionNorm = RegisterModule("attn_norm", new RmsNorm(config.DModel, config.NormEps, init));
         Attention = RegisterModule("attn", new CausalSelfAttention(config.DModel, config.Attention.NumHeads, config.MaxSeqLen, config.Attention.RopeBase, init));
         FfnNorm = RegisterModule("ffn_norm", new RmsNorm(config.DModel, config.NormEps, init));
-        Ffn = RegisterModule("ffn", CreateFfn(config, layer, init));
+        Ffn = RegisterModule("ffn", CreateFfn(config, layer, init, partition));
     }
 
     public int Layer { get; }
@@ -27,16 +28,17 @@ public sealed class TransformerBlock : Module
 
     public FeedForward Ffn { get; }
 
-    /// <summary>The FFN that layer <paramref name="layer"/> of the configuration gets.</summary>
-    public static FeedForward CreateFfn(ModelConfig c, int layer, WeightInit init)
+    /// <summary>The FFN that layer <paramref name="layer"/> of the configuration gets (dense layers ignore the partition).</summary>
+    public static FeedForward CreateFfn(ModelConfig c, int layer, WeightInit init, ExpertPartition? partition = null)
     {
         var ffn = c.Layers.Ffn;
+        partition ??= ExpertPartition.Whole;
         return c.FfnKindOf(layer) switch
         {
             FfnKind.Mlp => new DenseMlp(c.DModel, c.Layers.Dense!, init),
-            FfnKind.Moe => new MoeFeedForward(c.DModel, ffn.Moe!, c.Balancing, init),
-            FfnKind.LatentMoe => new LatentMoeFeedForward(c.DModel, ffn.Moe!, ffn.Latent!, c.Balancing, init),
-            FfnKind.MultiHeadLatentMoe => new MultiHeadLatentMoeFeedForward(c.DModel, ffn.Moe!, ffn.Heads!, c.Balancing, init),
+            FfnKind.Moe => new MoeFeedForward(c.DModel, ffn.Moe!, c.Balancing, init, partition),
+            FfnKind.LatentMoe => new LatentMoeFeedForward(c.DModel, ffn.Moe!, ffn.Latent!, c.Balancing, init, partition),
+            FfnKind.MultiHeadLatentMoe => new MultiHeadLatentMoeFeedForward(c.DModel, ffn.Moe!, ffn.Heads!, c.Balancing, init, partition),
             var kind => throw new ArgumentOutOfRangeException(nameof(c), kind, "unknown FFN kind"),
         };
     }

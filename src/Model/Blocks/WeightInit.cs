@@ -1,4 +1,5 @@
 using Orleans.MoE.Torch;
+using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch.NN;
 
 namespace Orleans.MoE.Model.Blocks;
@@ -34,6 +35,15 @@ public sealed class WeightInit : IDisposable
     /// <summary>A weight whose output is added to the residual stream: N(0, std / sqrt(2 n_layers)).</summary>
     public Parameter OutputProjection(params long[] shape) => Draw(shape, _outputStd);
 
+    /// <summary>
+    /// Rows <paramref name="rows"/> of a weight drawn whole from N(0, std): the generator advances as for the
+    /// whole tensor, so a model holding one part of a layer gets exactly that part of the whole model's weights.
+    /// </summary>
+    public Parameter Normal(long[] shape, RowSlice rows) => DrawRows(shape, _std, rows);
+
+    /// <summary>As <see cref="Normal(long[], RowSlice)"/>, with the output-projection std.</summary>
+    public Parameter OutputProjection(long[] shape, RowSlice rows) => DrawRows(shape, _outputStd, rows);
+
     public Parameter Ones(params long[] shape)
     {
         using var ones = Tensor.Ones(shape, Dtype, Device).DetachFromScope();
@@ -49,6 +59,15 @@ public sealed class WeightInit : IDisposable
         if (Dtype == ScalarType.Float32 && Device == Device.Cpu) return new Parameter(drawn);
         using var moved = drawn.To(Dtype, Device).DetachFromScope();
         return new Parameter(moved);
+    }
+
+    private Parameter DrawRows(long[] shape, double std, RowSlice rows)
+    {
+        if (rows.IsWhole) return Draw(shape, std);
+        using var whole = Draw(shape, std);
+        using var view = whole.Narrow(0, rows.Start, rows.Count).DetachFromScope();
+        using var part = view.Clone().DetachFromScope();   // its own storage, not a view of the whole
+        return new Parameter(part);
     }
 
     public void Dispose() => _generator.Dispose();

@@ -20,23 +20,29 @@ public sealed class ExpertBank : Module
 {
     private readonly Activation _activation;
 
-    /// <param name="groupShape">the leading dimensions, (N_e) or (N_h, N_e); their product is the number of experts</param>
+    /// <param name="groupShape">the leading dimensions of the whole layer, (N_e) or (N_h, N_e); their product is the number of experts</param>
     /// <param name="scaledOutput">whether the down-projection writes into the residual stream (std / sqrt(2 n_layers))</param>
-    public ExpertBank(long[] groupShape, int width, int expertDim, Activation activation, bool scaledOutput, WeightInit init)
+    /// <param name="slice">the rows of dimension 0 (experts, or heads) this bank holds; null for all of them</param>
+    public ExpertBank(long[] groupShape, int width, int expertDim, Activation activation, bool scaledOutput, WeightInit init,
+        RowSlice? slice = null)
     {
         _activation = activation;
         Width = width;
         ExpertDim = expertDim;
-        Count = groupShape.Aggregate(1L, (a, b) => a * b);
+        Slice = slice ?? new RowSlice(0, groupShape[0], groupShape[0]);
+        Count = groupShape.Aggregate(1L, (a, b) => a * b) / groupShape[0] * Slice.Count;
         long[] inShape = [.. groupShape, expertDim, width];
         long[] outShape = [.. groupShape, width, expertDim];
-        if (activation == Activation.Swiglu) WGate = RegisterParameter("w_gate", init.Normal(inShape));
-        WUp = RegisterParameter("w_up", init.Normal(inShape));
-        WDown = RegisterParameter("w_down", scaledOutput ? init.OutputProjection(outShape) : init.Normal(outShape));
+        if (activation == Activation.Swiglu) WGate = RegisterParameter("w_gate", init.Normal(inShape, Slice));
+        WUp = RegisterParameter("w_up", init.Normal(inShape, Slice));
+        WDown = RegisterParameter("w_down", scaledOutput ? init.OutputProjection(outShape, Slice) : init.Normal(outShape, Slice));
     }
 
-    /// <summary>Total number of experts (over all heads).</summary>
+    /// <summary>Number of experts this bank holds (over all its heads).</summary>
     public long Count { get; }
+
+    /// <summary>The rows of the whole layer's dimension 0 (experts of an MoE, heads of a Multi-Head LatentMoE) held here.</summary>
+    public RowSlice Slice { get; }
 
     public int Width { get; }
 
@@ -72,11 +78,12 @@ public sealed class ExpertBank : Module
     }
 
     /// <summary>
-    /// grouped (Σ counts, width) with expert e's rows in block e -> the experts' outputs, same shape.
-    /// One split of the inputs and of each weight stack (a single autograd node each, whose backward is
-    /// one concatenation), then one MLP per non-empty expert.
+    /// grouped (Σ counts, width) with this bank's expert e's rows in block e (counts has one entry per
+    /// expert held here) -> the experts' outputs, same shape. One split of the inputs and of each weight
+    /// stack (a single autograd node each, whose backward is one concatenation), then one MLP per
+    /// non-empty expert.
     /// </summary>
-    private Tensor ApplyGrouped(Tensor grouped, long[] counts)
+    public Tensor ApplyGrouped(Tensor grouped, long[] counts)
     {
         using var scope = DisposeScope.Begin();
         var blocks = grouped.Split(counts);                                           // Count x (n_e, width)

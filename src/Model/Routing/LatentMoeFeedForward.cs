@@ -18,15 +18,23 @@ namespace Orleans.MoE.Model.Routing;
 /// </summary>
 public sealed class LatentMoeFeedForward : RoutedFeedForward
 {
-    public LatentMoeFeedForward(int dModel, MoeConfig moe, LatentConfig latent, BalancingConfig balancing, WeightInit init)
+    public LatentMoeFeedForward(int dModel, MoeConfig moe, LatentConfig latent, BalancingConfig balancing, WeightInit init,
+        ExpertPartition? partition = null)
         : base(1, moe, balancing, init)
     {
         LatentDim = latent.LatentDim;
         Router = RegisterParameter("router", init.Normal(moe.NumExperts, dModel));
         WDown = RegisterParameter("w_latent_down", init.Normal(LatentDim, dModel));
-        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], LatentDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init));
+        var slice = (partition ?? ExpertPartition.Whole).Of(moe.NumExperts, "experts");
+        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], LatentDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init, slice));
         WUp = RegisterParameter("w_latent_up", init.OutputProjection(dModel, LatentDim));
+        PartialTensors = ExpertTensors(Experts);
     }
+
+    public override IReadOnlyDictionary<string, RowSlice> PartialTensors { get; }
+
+    /// <summary>How latent assignments reach experts held by other ranks; required when the layer holds only some experts.</summary>
+    public IExpertDispatch? ExpertDispatch { get; set; }
 
     public int LatentDim { get; }
 
@@ -50,7 +58,7 @@ public sealed class LatentMoeFeedForward : RoutedFeedForward
         var logits = Functional.Linear(x, Router).View(1, n, NumExperts);                 // (1, N, N_e)
         var routed = Route(logits);
         var latent = Functional.Linear(x, WDown);                                          // (N, ℓ)
-        var mixed = Experts.Apply(latent, routed.ExpertIds, routed.Gates, routed.Counts);  // (N, ℓ)
+        var mixed = ApplyExperts(Experts, ExpertDispatch, latent, routed);                 // (N, ℓ)
         var output = Functional.Linear(mixed, WUp);                                        // (N, d)
         return new FfnOutput(scope.MoveToOuter(output), routed.AuxLoss is { } aux ? scope.MoveToOuter(aux) : null);
     }

@@ -9,15 +9,27 @@ namespace Orleans.MoE.Model.Routing;
 /// The standard MoE FFN (Mixtral-style, as the paper's baseline): a bias-free linear router on the
 /// token, top-k of logits + balancing bias, softmax over the k selected logits, and the gate-weighted
 /// sum of the k experts' outputs. Dropless.
+/// <para>
+/// Under expert parallelism the layer holds one contiguous part of the experts (the router and bias stay
+/// whole, shared by every rank) and an <see cref="IExpertDispatch"/> sends each assignment to the rank
+/// that owns its expert.
+/// </para>
 /// </summary>
 public sealed class MoeFeedForward : RoutedFeedForward
 {
-    public MoeFeedForward(int dModel, MoeConfig moe, BalancingConfig balancing, WeightInit init)
+    public MoeFeedForward(int dModel, MoeConfig moe, BalancingConfig balancing, WeightInit init, ExpertPartition? partition = null)
         : base(1, moe, balancing, init)
     {
         Router = RegisterParameter("router", init.Normal(moe.NumExperts, dModel));
-        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], dModel, moe.ExpertDim, moe.Activation, scaledOutput: true, init));
+        var slice = (partition ?? ExpertPartition.Whole).Of(moe.NumExperts, "experts");
+        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], dModel, moe.ExpertDim, moe.Activation, scaledOutput: true, init, slice));
+        PartialTensors = ExpertTensors(Experts);
     }
+
+    public override IReadOnlyDictionary<string, RowSlice> PartialTensors { get; }
+
+    /// <summary>How assignments reach experts held by other ranks; required when the layer holds only some experts.</summary>
+    public IExpertDispatch? ExpertDispatch { get; set; }
 
     /// <summary>(N_e, d). Float32 like the rest of the model (float64 when the model is float64).</summary>
     public Parameter Router { get; }
@@ -32,7 +44,7 @@ public sealed class MoeFeedForward : RoutedFeedForward
         var n = x.Size(0);
         var logits = Functional.Linear(x, Router).View(1, n, NumExperts);                // (1, N, N_e)
         var routed = Route(logits);
-        var output = Experts.Apply(x, routed.ExpertIds, routed.Gates, routed.Counts);     // (N, d)
+        var output = ApplyExperts(Experts, ExpertDispatch, x, routed);                    // (N, d)
         return new FfnOutput(scope.MoveToOuter(output), routed.AuxLoss is { } aux ? scope.MoveToOuter(aux) : null);
     }
 }

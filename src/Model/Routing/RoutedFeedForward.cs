@@ -17,9 +17,13 @@ public abstract class RoutedFeedForward : FeedForward
 {
     private readonly BalancingConfig _balancing;
 
-    protected RoutedFeedForward(int groups, MoeConfig moe, BalancingConfig balancing, WeightInit init)
+    /// <param name="groups">the routing groups this layer holds</param>
+    /// <param name="firstGroup">the index of the first of them in the whole layer (head parallelism holds a slice of the heads)</param>
+    protected RoutedFeedForward(int groups, MoeConfig moe, BalancingConfig balancing, WeightInit init, int firstGroup = 0, bool labelGroups = false)
     {
         Groups = groups;
+        FirstGroup = firstGroup;
+        _labelGroups = labelGroups || groups > 1;
         NumExperts = moe.NumExperts;
         TopK = moe.TopK;
         _balancing = balancing;
@@ -33,9 +37,19 @@ public abstract class RoutedFeedForward : FeedForward
     }
 
     private readonly Tensor _groupOffsets;   // (G, 1, 1) Int64: g · N_e, turns a group's expert index into a global one
+    private readonly bool _labelGroups;
 
-    /// <summary>G: 1, or N_h for Multi-Head LatentMoE.</summary>
+    /// <summary>G held here: 1, or N_h for Multi-Head LatentMoE (N_h / P under head parallelism).</summary>
     public int Groups { get; }
+
+    /// <summary>The whole layer's index of group 0 held here (0 unless head-parallel).</summary>
+    public int FirstGroup { get; }
+
+    /// <summary>
+    /// The tensors of this layer held only in part, by name relative to the layer, with the rows of the
+    /// whole layer's dimension 0 they hold. Empty when the layer is whole.
+    /// </summary>
+    public abstract IReadOnlyDictionary<string, RowSlice> PartialTensors { get; }
 
     /// <summary>N_e, per group.</summary>
     public int NumExperts { get; }
@@ -57,7 +71,7 @@ public abstract class RoutedFeedForward : FeedForward
     /// </summary>
     public IReadOnlyList<RoutingMetrics> EndStep(int layer, double? rate = null)
     {
-        var metrics = Statistics.Metrics(layer);
+        var metrics = Metrics(layer);
         var step = rate ?? _balancing.BiasUpdateRate;
         if (step > 0 && Statistics.Tokens > 0)
         {
@@ -69,6 +83,19 @@ public abstract class RoutedFeedForward : FeedForward
         }
         Statistics.Reset();
         return metrics;
+    }
+
+    /// <summary>The metrics of the load counted so far, labelled with the whole layer's head indices.</summary>
+    public IReadOnlyList<RoutingMetrics> Metrics(int layer) => Statistics.Metrics(layer, _labelGroups ? FirstGroup : null);
+
+    /// <summary>The rows of the experts' (or heads') dimension this layer holds, as named in <see cref="PartialTensors"/>.</summary>
+    protected static Dictionary<string, RowSlice> ExpertTensors(ExpertBank experts, params string[] alsoSliced)
+    {
+        var result = new Dictionary<string, RowSlice>();
+        if (experts.Slice.IsWhole) return result;
+        foreach (var (name, _) in experts.NamedParameters()) result["experts." + name] = experts.Slice;
+        foreach (var name in alsoSliced) result[name] = experts.Slice;
+        return result;
     }
 
     /// <summary>
@@ -98,6 +125,16 @@ public abstract class RoutedFeedForward : FeedForward
         if (TrackRouterEntropy && Training) Statistics.AddRouterEntropy(logits);
         return new RoutedTokens(scope.MoveToOuter(expertIds), scope.MoveToOuter(gates), counts,
             aux is null ? null : scope.MoveToOuter(aux));
+    }
+
+    /// <summary>rows (R, w) -> (R, w) through the experts held here, or through the dispatch when they are spread over ranks.</summary>
+    protected static Tensor ApplyExperts(ExpertBank experts, IExpertDispatch? dispatch, Tensor rows, RoutedTokens routed)
+    {
+        if (dispatch is not null) return dispatch.Apply(experts, rows, routed);
+        if (!experts.Slice.IsWhole)
+            throw new InvalidOperationException(
+                $"this layer holds experts [{experts.Slice.Start}, {experts.Slice.Start + experts.Slice.Count}) of {experts.Slice.Total}; an expert-parallel dispatch must be installed before the forward pass");
+        return experts.Apply(rows, routed.ExpertIds, routed.Gates, routed.Counts);
     }
 
     /// <summary>

@@ -89,15 +89,19 @@ public sealed class RoutingStatistics
         }
     }
 
-    /// <summary>One metrics record per group; <paramref name="layer"/> labels them.</summary>
-    public IReadOnlyList<RoutingMetrics> Metrics(int layer)
+    /// <summary>
+    /// One metrics record per group; <paramref name="layer"/> labels them, and groups are labelled as
+    /// heads firstHead, firstHead + 1, ... (null: unlabelled when there is one group, from 0 otherwise).
+    /// </summary>
+    public IReadOnlyList<RoutingMetrics> Metrics(int layer, int? firstHead = null)
     {
         var result = new RoutingMetrics[Groups];
         for (var g = 0; g < Groups; g++)
         {
             var counts = _counts.AsSpan(g * NumExperts, NumExperts).ToArray();
             double? routerEntropy = EntropyTokens > 0 ? _routerEntropySum[g] / EntropyTokens : null;
-            result[g] = RoutingMetrics.FromCounts(layer, Groups > 1 ? g : null, counts, Tokens, routerEntropy);
+            int? head = firstHead is { } first ? first + g : Groups > 1 ? g : null;
+            result[g] = RoutingMetrics.FromCounts(layer, head, counts, Tokens, routerEntropy);
         }
         return result;
     }
