@@ -104,7 +104,6 @@ public sealed class ProcessGroup : IDisposable
         CheckSplits(inputSplits, nameof(inputSplits));
         CheckSplits(outputSplits, nameof(outputSplits));
         IntPtr result = IntPtr.Zero;
-        GradMode.Sync();
         fixed (long* pin = inputSplits)
         fixed (long* pout = outputSplits)
         {
@@ -146,6 +145,7 @@ public sealed class ProcessGroup : IDisposable
     {
         var name = label is null ? operation : $"{operation} ({label})";
         if (_failure is not null) throw new InvalidOperationException($"{name}: this process group already failed", _failure);
+        GradMode.Sync();   // in-place collectives on parameters need libtorch's grad mode to match the managed one
         var status = call();
         if (status == 0) return;
         var error = TorchException.FromLastError(status);

@@ -1,0 +1,215 @@
+using Orleans.MoE.Model;
+using Orleans.MoE.Model.Routing;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Torch.Distributed;
+using Orleans.MoE.Torch.NN;
+
+namespace Orleans.MoE.Training.Parallel;
+
+/// <summary>
+/// This rank's place in a multi-process run, and the steps that keep the ranks one model:
+/// <list type="bullet">
+/// <item>the model holds <see cref="Partition"/> of its heads (head parallel) or experts (expert parallel);
+/// <see cref="Attach"/> installs the exchanges that reach the other ranks' parts;</item>
+/// <item>shared weights (everything not partial) start equal (<see cref="BroadcastSharedWeights"/>) and
+/// stay equal because their gradients are summed (<see cref="SynchronizeGradients"/>);</item>
+/// <item>expert loads are summed across ranks where every rank routes its own tokens over the same
+/// experts (data and expert parallel), never under head parallel, where each rank already sees
+/// every token of its heads (<see cref="SynchronizeRoutingLoad"/>).</item>
+/// </list>
+/// <para>
+/// Gradient scale: each rank backpropagates its own mean loss divided by P. The gradient of a shared
+/// weight summed over ranks is then the gradient of the global mean loss, and a rank-local weight,
+/// whose gradient already gathers every rank's tokens through the exchange's backward, gets exactly
+/// that too: the same scale as a single process (the paper's code leaves rank-local gradients P times
+/// larger).
+/// </para>
+/// </summary>
+public sealed class ParallelContext : IDisposable
+{
+    public ParallelContext(ProcessGroup group, ParallelMode mode)
+    {
+        Group = group;
+        Mode = mode;
+        Partition = mode == ParallelMode.Data ? ExpertPartition.Whole : new ExpertPartition(group.Rank, group.WorldSize);
+    }
+
+    public ProcessGroup Group { get; }
+
+    public ParallelMode Mode { get; }
+
+    public int Rank => Group.Rank;
+
+    public int WorldSize => Group.WorldSize;
+
+    /// <summary>The part of the routed layers this rank's model must hold.</summary>
+    public ExpertPartition Partition { get; }
+
+    /// <summary>The bytes every collective moved on this rank.</summary>
+    public CommunicationLedger Ledger { get; } = new();
+
+    /// <summary>
+    /// Checks that the model fits the mode (head parallel needs Multi-Head LatentMoE layers, expert
+    /// parallel MoE or LatentMoE ones, both built with <see cref="Partition"/>) and installs the
+    /// exchange of every routed layer.
+    /// </summary>
+    public void Attach(Transformer model)
+    {
+        if (model.Partition != Partition)
+            throw new ArgumentException($"the model holds part {model.Partition.Index} of {model.Partition.Count}, but rank {Rank} of {WorldSize} in {Mode} parallel needs part {Partition.Index} of {Partition.Count}", nameof(model));
+        foreach (var (layer, ffn) in model.RoutedLayers)
+        {
+            switch (Mode, ffn)
+            {
+                case (ParallelMode.Data, _):
+                    break;
+                case (ParallelMode.Head, MultiHeadLatentMoeFeedForward heads):
+                    heads.HeadExchange = new HeadParallelExchange(Group, layer, Ledger);
+                    break;
+                case (ParallelMode.Expert, MoeFeedForward moe):
+                    moe.ExpertDispatch = new ExpertParallelDispatch(Group, layer, Ledger);
+                    break;
+                case (ParallelMode.Expert, LatentMoeFeedForward latent):
+                    latent.ExpertDispatch = new ExpertParallelDispatch(Group, layer, Ledger);
+                    break;
+                default:
+                    throw new ArgumentException(Mode == ParallelMode.Head
+                        ? $"head parallelism needs Multi-Head LatentMoE layers, but layer {layer} is a {ffn.GetType().Name}; use expert or data parallelism"
+                        : $"expert parallelism needs MoE or LatentMoE layers, but layer {layer} is a {ffn.GetType().Name}; use head parallelism for Multi-Head LatentMoE",
+                        nameof(model));
+            }
+        }
+    }
+
+    /// <summary>Every shared weight and buffer becomes rank 0's (rank-local parts are left as they are).</summary>
+    public void BroadcastSharedWeights(Transformer model)
+    {
+        using var noGrad = GradMode.NoGrad();
+        var partial = model.PartialTensors;
+        foreach (var (name, tensor) in model.StateDict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!partial.ContainsKey(name)) Group.Broadcast(tensor, root: 0, label: name);
+        }
+    }
+
+    /// <summary>
+    /// Sums the gradients of the shared parameters over the ranks, in one all-reduce. A parameter that
+    /// got no gradient on this rank (an expert no token of this rank chose, under data parallelism)
+    /// takes part with zeros.
+    /// </summary>
+    public void SynchronizeGradients(Transformer model)
+    {
+        if (WorldSize == 1) return;
+        var shared = SharedParameters(model);
+        if (shared.Count == 0) return;
+        using var scope = DisposeScope.Begin();
+        using var noGrad = GradMode.NoGrad();
+        var flat = Tensor.Cat(shared.Select(p => (p.Grad ?? p.ZerosLike()).Flatten()).ToArray(), 0);   // (Σ numel)
+        Group.AllReduce(flat, ReduceOp.Sum, Ledger.For(null, "gradients"), "gradients");
+        long offset = 0;
+        foreach (var p in shared)
+        {
+            var numel = p.NumElements;
+            var summed = flat.Narrow(0, offset, numel).View(p.Shape);
+            if (p.Grad is { } grad) grad.Copy_(summed);
+            else p.Grad = summed.Clone();
+            offset += numel;
+        }
+    }
+
+    /// <summary>
+    /// Clips every gradient of the whole model (all ranks' parts together) to <paramref name="maxNorm"/>
+    /// in global 2-norm, as a single process would (torch's clip_grad_norm_); returns the norm before.
+    /// Call after <see cref="SynchronizeGradients"/>: shared gradients are then equal on every rank and
+    /// count once, rank-local ones are summed over the ranks.
+    /// </summary>
+    public double ClipGradients(Transformer model, double maxNorm)
+    {
+        using var scope = DisposeScope.Begin();
+        using var noGrad = GradMode.NoGrad();
+        var partialNames = model.PartialTensors;
+        double sharedSquares = 0, localSquares = 0;
+        var grads = new List<Tensor>();
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (p.Grad is not { } g) continue;
+            grads.Add(g);
+            var squares = g.To(ScalarType.Float64).Square().Sum().Item();
+            if (partialNames.ContainsKey(name)) localSquares += squares;
+            else sharedSquares += squares;
+        }
+        var localSum = Tensor.FromArray([localSquares], 1);
+        if (WorldSize > 1) Group.AllReduce(localSum, ReduceOp.Sum, label: "gradient norm");
+        var norm = Math.Sqrt(sharedSquares + localSum.Item());
+        var coefficient = maxNorm / (norm + 1e-6);
+        if (coefficient < 1)
+        {
+            foreach (var g in grads) g.Mul_(coefficient);
+        }
+        return norm;
+    }
+
+    /// <summary>Data and expert parallel: every rank's expert loads become the sum over the ranks. Head parallel: nothing to do.</summary>
+    public void SynchronizeRoutingLoad(Transformer model)
+    {
+        if (Mode == ParallelMode.Head || WorldSize == 1) return;
+        var layers = model.RoutedLayers.Select(r => r.Ffn.Statistics).ToArray();
+        if (layers.Length == 0) return;
+        var values = layers.SelectMany(s => s.Counts.ToArray().Append(s.Tokens)).ToArray();
+        using var scope = DisposeScope.Begin();
+        var summed = Tensor.FromArray(values, values.Length);
+        Group.AllReduce(summed, ReduceOp.Sum, label: "expert load");
+        var result = summed.ToArray<long>();
+        var offset = 0;
+        foreach (var s in layers)
+        {
+            result.AsSpan(offset, s.Counts.Length).CopyTo(s.Counts);
+            offset += s.Counts.Length;
+            s.Tokens = result[offset++];
+        }
+    }
+
+    /// <summary>The mean of <paramref name="value"/> over the ranks.</summary>
+    public double Average(double value) => Sum([value])[0] / WorldSize;
+
+    /// <summary>Element-wise sums over the ranks.</summary>
+    public double[] Sum(double[] values)
+    {
+        if (WorldSize == 1) return values;
+        using var scope = DisposeScope.Begin();
+        var t = Tensor.FromArray(values, values.Length);
+        Group.AllReduce(t, ReduceOp.Sum, label: "metrics");
+        return t.ToArray<double>();
+    }
+
+    /// <summary>
+    /// The whole model's version of <paramref name="state"/> (a state dict of this rank's model, or
+    /// anything keyed alike): partial tensors are gathered from every rank and joined along dimension 0,
+    /// shared ones are taken as they are. Every rank must call it.
+    /// </summary>
+    public Dictionary<string, Tensor> GatherWhole(IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, RowSlice> partial)
+    {
+        var whole = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in state.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!partial.ContainsKey(name) || WorldSize == 1)
+            {
+                whole[name] = tensor;
+                continue;
+            }
+            using var gathered = Group.AllGather(tensor.Contiguous(), label: name);   // (P, rows, ...)
+            var shape = tensor.Shape;
+            shape[0] *= WorldSize;
+            whole[name] = gathered.Reshape(shape).DetachFromScope();
+        }
+        return whole;
+    }
+
+    private static List<Parameter> SharedParameters(Transformer model)
+    {
+        var partial = model.PartialTensors;
+        return model.NamedParameters().Where(np => !partial.ContainsKey(np.Name)).Select(np => np.Parameter).ToList();
+    }
+
+    public void Dispose() => Ledger.Dispose();
+}
