@@ -7,12 +7,17 @@ using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Runs;
+using Orleans.MoE.Client.Parallel;
+using Orleans.MoE.Torch.Distributed;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Client.Training;
 
 /// <summary>
 /// `moe train`: trains a model on a prepared corpus or token files, with a progress bar, metrics in
 /// the run directory, checkpoints, and Ctrl-C (or SIGTERM) writing a checkpoint before exiting.
+/// With --world-size/--rank/--rendezvous it is one rank of a multi-process run; with --local-ranks P
+/// it starts P ranks on this machine.
 /// </summary>
 internal static class TrainCommand
 {
@@ -32,35 +37,70 @@ internal static class TrainCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var runDirectory = new Option<DirectoryInfo>("--run-dir") { Description = "Directory for metrics.jsonl and checkpoints/.", Required = true };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its newest checkpoint." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its newest checkpoint (saved at any number of ranks)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads of this process (overrides training.threads)." };
+        var parallel = new RankOptions();
 
         var command = new Command("train", "Train a transformer language model (dense, MoE, LatentMoE or Multi-Head LatentMoE).");
-        foreach (var option in new Option[] { model, training, data, validation, runDirectory, resume }) command.Options.Add(option);
-        command.SetAction(parse => Run(new Arguments(
-            parse.GetValue(model)?.FullName,
-            parse.GetValue(training)?.FullName,
-            parse.GetValue(data) ?? [],
-            parse.GetValue(validation) is { Length: > 0 } v ? v : null,
-            parse.GetValue(runDirectory)!.FullName,
-            parse.GetValue(resume))));
+        foreach (var option in new Option[] { model, training, data, validation, runDirectory, resume, threads }.Concat(parallel.All)) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(parallel.LocalRanks) is > 0 and var ranks)
+                return LocalRanksLauncher.Run(ranks, ArgumentsWithout(parse.Tokens.Select(t => t.Value).ToArray(), "--local-ranks"));
+            return Run(new Arguments(
+                parse.GetValue(model)?.FullName,
+                parse.GetValue(training)?.FullName,
+                parse.GetValue(data) ?? [],
+                parse.GetValue(validation) is { Length: > 0 } v ? v : null,
+                parse.GetValue(runDirectory)!.FullName,
+                parse.GetValue(resume),
+                parse.GetValue(threads),
+                RankOptions.Resolve(parse.GetValue(parallel.Mode)!, parse.GetValue(parallel.WorldSize), parse.GetValue(parallel.Rank),
+                    parse.GetValue(parallel.Rendezvous), parse.GetValue(parallel.TimeoutSeconds))));
+        });
         return command;
     }
 
-    private sealed record Arguments(string? Model, string? Training, string[] Data, string[]? Validation, string RunDirectory, bool Resume);
+    private sealed record Arguments(string? Model, string? Training, string[] Data, string[]? Validation, string RunDirectory, bool Resume,
+        int? Threads, RankSettings? Rank);
+
+    /// <summary>The command line as parsed ("train" first), without one option and its value (for the ranks the launcher starts).</summary>
+    private static List<string> ArgumentsWithout(string[] tokens, string option)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] == option) { i++; continue; }
+            if (tokens[i].StartsWith(option + "=", StringComparison.Ordinal)) continue;
+            result.Add(tokens[i]);
+        }
+        return result;
+    }
 
     private static int Run(Arguments a)
     {
+        ParallelContext? parallel = null;
         try
         {
             var (model, training) = LoadConfigs(a);
-            Console.WriteLine(ModelAccounting.Of(model, training.ContextLength).Describe());
+            if (a.Threads is { } t) training = training with { Threads = t };
+            var quiet = a.Rank is { Rank: > 0 };   // ranks other than 0 report errors only
+            if (!quiet) Console.WriteLine(ModelAccounting.Of(model, training.ContextLength).Describe());
             using var data = TrainingData.Open(a.Data, a.Validation, training.ContextLength, training.Seed);
-            Console.WriteLine($"data: {data.Description}");
-            Console.WriteLine($"batch: {training.BatchSize} x {training.ContextLength} tokens ({training.MicroBatches} micro-batches), {training.Steps} steps; run directory {a.RunDirectory}");
+            if (!quiet)
+            {
+                Console.WriteLine($"data: {data.Description}");
+                Console.WriteLine($"batch: {training.BatchSize} x {training.ContextLength} tokens ({training.MicroBatches} micro-batches), {training.Steps} steps; run directory {a.RunDirectory}");
+            }
+            if (a.Rank is { } rank)
+            {
+                parallel = rank.Join(model);
+                if (!quiet) Console.WriteLine($"{rank.WorldSize} ranks, {parallel.Mode.ToString().ToLowerInvariant()} parallel, rendezvous {rank.Rendezvous}");
+            }
 
             using var trainer = Trainer.Create(new TrainingJob
             {
-                Model = model, Training = training, Data = data, RunDirectory = a.RunDirectory, Resume = a.Resume,
+                Model = model, Training = training, Data = data, RunDirectory = a.RunDirectory, Resume = a.Resume, Parallel = parallel,
             });
             using var cancellation = new CancellationTokenSource();
             var display = new TrainingConsole(training.Steps);
@@ -74,6 +114,11 @@ internal static class TrainCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+            if (quiet)
+            {
+                var rankResult = trainer.Run(null, cancellation.Token);
+                return rankResult.Outcome == TrainingOutcome.Cancelled ? 130 : 0;
+            }
             var result = display.Run(trainer, cancellation.Token);
             return Finish(a, trainer, result, display);
         }
@@ -82,6 +127,19 @@ internal static class TrainCommand
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (e is RankFailureException or CollectiveException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            if (parallel is not null)
+            {
+                parallel.Group.Dispose();
+                parallel.Dispose();
+            }
         }
     }
 

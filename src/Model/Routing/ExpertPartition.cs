@@ -24,6 +24,30 @@ public sealed record ExpertPartition(int Index, int Count)
     }
 }
 
+/// <summary>Taking a part's rows out of whole-model tensors.</summary>
+public static class PartialState
+{
+    /// <summary>
+    /// <paramref name="whole"/> with every entry named in <paramref name="partial"/> narrowed to its rows
+    /// (views, not copies); other entries as they are. An entry whose row count is not the whole
+    /// model's raises an <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    public static Dictionary<string, Orleans.MoE.Torch.Tensor> TakeRows(IReadOnlyDictionary<string, Orleans.MoE.Torch.Tensor> whole,
+        IReadOnlyDictionary<string, RowSlice> partial)
+    {
+        var result = new Dictionary<string, Orleans.MoE.Torch.Tensor>(whole, StringComparer.Ordinal);
+        foreach (var (name, slice) in partial)
+        {
+            if (!whole.TryGetValue(name, out var tensor)) continue;
+            var shape = tensor.Shape;
+            if (shape.Length == 0 || shape[0] != slice.Total)
+                throw new ArgumentException($"{name} has {(shape.Length == 0 ? 0 : shape[0])} rows where the whole model has {slice.Total}");
+            result[name] = tensor.Narrow(0, slice.Start, slice.Count);
+        }
+        return result;
+    }
+}
+
 /// <summary>Rows [Start, Start + Count) of a tensor whose dimension 0 has <see cref="Total"/> rows in the whole model.</summary>
 public readonly record struct RowSlice(long Start, long Count, long Total)
 {

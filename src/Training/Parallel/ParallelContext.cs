@@ -32,6 +32,7 @@ public sealed class ParallelContext : IDisposable
         Group = group;
         Mode = mode;
         Partition = mode == ParallelMode.Data ? ExpertPartition.Whole : new ExpertPartition(group.Rank, group.WorldSize);
+        Ledger.For(null, "gradients");   // every rank lists the same counters from the start
     }
 
     public ProcessGroup Group { get; }
@@ -95,10 +96,16 @@ public sealed class ParallelContext : IDisposable
     /// <summary>
     /// Sums the gradients of the shared parameters over the ranks, in one all-reduce. A parameter that
     /// got no gradient on this rank (an expert no token of this rank chose, under data parallelism)
-    /// takes part with zeros.
+    /// takes part with zeros. A rank-local part that no token reached gets a zero gradient, as its
+    /// slice of the whole expert stack would in a single process, so AdamW updates it alike.
     /// </summary>
     public void SynchronizeGradients(Transformer model)
     {
+        var partial = model.PartialTensors;
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (partial.ContainsKey(name) && p.Grad is null) p.Grad = p.ZerosLike().DetachFromScope();
+        }
         if (WorldSize == 1) return;
         var shared = SharedParameters(model);
         if (shared.Count == 0) return;
@@ -167,6 +174,53 @@ public sealed class ParallelContext : IDisposable
             offset += s.Counts.Length;
             s.Tokens = result[offset++];
         }
+    }
+
+    /// <summary>Whether <paramref name="flag"/> is set on any rank (so that all ranks stop at the same step).</summary>
+    public bool AnyRank(bool flag) => Sum([flag ? 1 : 0])[0] > 0;
+
+    /// <summary>
+    /// Head parallel: the routing metrics of every rank's heads, in head order (each rank measured its
+    /// own heads over every token). Router entropy, tracked per rank, is kept for this rank's heads only.
+    /// Other modes: <paramref name="local"/> itself, already global after <see cref="SynchronizeRoutingLoad"/>.
+    /// </summary>
+    public IReadOnlyList<RoutingMetrics> GatherHeadMetrics(IReadOnlyList<RoutingMetrics> local)
+    {
+        if (Mode != ParallelMode.Head || WorldSize == 1 || local.Count == 0) return local;
+        var values = local.SelectMany(m => m.TokensPerExpert.Append(m.Tokens)).ToArray();
+        using var scope = DisposeScope.Begin();
+        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length), label: "routing metrics");   // (P, Σ)
+        var all = gathered.ToArray<long>();
+        // Every rank holds the same layers with H heads each, in (layer, head) order, with N_e + 1 values per head.
+        var headsPerRank = local.Count(m => m.Layer == local[0].Layer);
+        var width = local[0].TokensPerExpert.Length + 1;
+        var result = new List<RoutingMetrics>(local.Count * WorldSize);
+        for (var l = 0; l < local.Count / headsPerRank; l++)
+            for (var r = 0; r < WorldSize; r++)
+                for (var h = 0; h < headsPerRank; h++)
+                {
+                    var m = local[l * headsPerRank + h];
+                    var o = r * values.Length + (l * headsPerRank + h) * width;
+                    result.Add(r == Rank ? m : RoutingMetrics.FromCounts(m.Layer, r * headsPerRank + h, all.AsSpan(o, width - 1).ToArray(), all[o + width - 1]));
+                }
+        return result;
+    }
+
+    /// <summary>Every rank's ledger since the last call (index = rank); the counters start again from zero.</summary>
+    public IReadOnlyList<IReadOnlyList<CommunicationRecord>> GatherCommunication()
+    {
+        var mine = Ledger.ReadAndReset();
+        if (WorldSize == 1) return [mine];
+        var values = mine.SelectMany(r => new[] { r.Traffic.Calls, r.Traffic.BytesSent, r.Traffic.BytesReceived,
+            r.Traffic.RemoteBytesSent, r.Traffic.RemoteBytesReceived, r.Traffic.BackwardCalls }).ToArray();
+        using var scope = DisposeScope.Begin();
+        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length), label: "communication metrics");   // (P, 6·records)
+        var all = gathered.ToArray<long>();
+        return Enumerable.Range(0, WorldSize).Select(r => (IReadOnlyList<CommunicationRecord>)mine.Select((record, i) =>
+        {
+            var o = r * values.Length + i * 6;
+            return record with { Traffic = new TrafficTotals(all[o], all[o + 1], all[o + 2], all[o + 3], all[o + 4], all[o + 5]) };
+        }).ToArray()).ToArray();
     }
 
     /// <summary>The mean of <paramref name="value"/> over the ranks.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch.Serialization;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Training.Runs;
 
@@ -62,6 +63,9 @@ public sealed class MetricsLog : IDisposable
         ["tokens_per_second"] = Number(s.TokensPerSecond),
         ["seconds"] = Number(s.Seconds),
         ["routing"] = new JsonArray(s.Routing.Select(Routing).ToArray()),
+        ["communication"] = s.Communication is { } ranks
+            ? new JsonArray(ranks.SelectMany((records, rank) => records.Select(r => Communication(rank, r))).ToArray())
+            : null,
     });
 
     public void Write(EvaluationCompleted e) => Write(new JsonObject
@@ -93,6 +97,18 @@ public sealed class MetricsLog : IDisposable
         ["normalized_load_entropy"] = Number(m.NormalizedLoadEntropy),
         ["router_entropy"] = m.RouterEntropy is { } h ? Number(h) : null,
         ["tokens_per_expert"] = new JsonArray(m.TokensPerExpert.Select(c => (JsonNode?)c).ToArray()),
+    };
+
+    private static JsonNode Communication(int rank, CommunicationRecord r) => new JsonObject
+    {
+        ["rank"] = rank,
+        ["layer"] = r.Layer,
+        ["collective"] = r.Collective,
+        ["calls"] = r.Traffic.Calls,
+        ["bytes_sent"] = r.Traffic.BytesSent,
+        ["bytes_received"] = r.Traffic.BytesReceived,
+        ["remote_bytes_sent"] = r.Traffic.RemoteBytesSent,
+        ["remote_bytes_received"] = r.Traffic.RemoteBytesReceived,
     };
 
     /// <summary>JSON has no NaN or infinity: those are written as null.</summary>

@@ -20,4 +20,11 @@ internal static class TokenBatch
         }
         return (Tensor.FromArray(inputs, batch, contextLength), Tensor.FromArray(targets, batch, contextLength));
     }
+
+    /// <summary>Rank r's rows [r·B/P, (r+1)·B/P) of inputs and targets (B, T): its share of a global batch.</summary>
+    public static (Tensor Inputs, Tensor Targets) RowsOfRank(Tensor inputs, Tensor targets, int rank, int ranks)
+    {
+        var rows = inputs.Size(0) / ranks;
+        return (inputs.Narrow(0, rank * rows, rows), targets.Narrow(0, rank * rows, rows));
+    }
 }

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Optim;
 using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Parallel;
+using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Training.Schedules;
 
 namespace Orleans.MoE.Training.Runs;
@@ -21,6 +24,14 @@ namespace Orleans.MoE.Training.Runs;
 /// the data position and the generator state, so a run stopped at step s and resumed gives the same
 /// losses and weights, bit for bit, as one that never stopped (with the same thread count).
 /// </para>
+/// <para>
+/// With <see cref="TrainingJob.Parallel"/> this is one rank of a multi-process run (see
+/// <see cref="ParallelContext"/>): every rank reads the same global batch and trains on its rows of it,
+/// backpropagates its mean loss divided by P, and the shared gradients are summed before clipping, so
+/// a step equals the single-process step on the whole batch within float rounding. The ranks agree to
+/// stop at the same step; a failed rank or a collective timeout stops all of them with an error naming
+/// the rank and the step.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -28,11 +39,14 @@ public sealed class Trainer : IDisposable
     private readonly TrainerState _state;
     private readonly CheckpointStore _store;
     private readonly ILearningRateSchedule _schedule;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics;
     private readonly string? _resumedFrom;
+    private readonly ParallelContext? _parallel;
+    private long? _savedStep;
 
-    private Trainer(TrainingJob job, TrainingConfig training, TrainerState state, CheckpointStore store, MetricsLog metrics, string? resumedFrom)
+    private Trainer(TrainingJob job, TrainingConfig training, TrainerState state, CheckpointStore store, MetricsLog? metrics, string? resumedFrom)
     {
+        _parallel = job.Parallel;
         _job = job;
         Training = training;
         _state = state;
@@ -54,22 +68,33 @@ public sealed class Trainer : IDisposable
         CheckData(job, training);
         TorchRuntime.Threads = training.Threads!.Value;
 
+        var parallel = job.Parallel;
+        CheckParallel(parallel, training);
+        var writesMetrics = parallel is null || parallel.Rank == 0;
         var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep);
-        var state = new TrainerState(job.Model, training);
+        var state = new TrainerState(job.Model, training, parallel?.Partition);
         try
         {
+            parallel?.Attach(state.Model);
             if (job.Resume)
             {
                 var step = store.LatestStep ?? throw new InvalidOperationException(
                     $"{job.CheckpointDirectory}: no checkpoint to resume from; start the run without resuming");
                 TrainerCheckpoint.Restore(store, step, state, job.Data.Train);
-                return new Trainer(job, training, state, store, MetricsLog.ContinueAfter(job.MetricsPath, step), store.DirectoryFor(step));
+                var metrics = writesMetrics ? MetricsLog.ContinueAfter(job.MetricsPath, step) : null;
+                return new Trainer(job, training, state, store, metrics, store.DirectoryFor(step)) { _savedStep = step };
             }
             if (store.LatestStep is { } existing)
                 throw new InvalidOperationException(
                     $"{job.RunDirectory} already holds a run (checkpoint of step {existing}); resume it, or choose another run directory");
-            if (job.InitialWeights is { } weights) state.Model.LoadStateDict(weights);
-            return new Trainer(job, training, state, store, MetricsLog.Create(job.MetricsPath), null);
+            if (job.InitialWeights is { } weights)
+            {
+                using var scope = DisposeScope.Begin();
+                state.Model.LoadStateDict(PartialState.TakeRows(weights, state.Model.PartialTensors));
+            }
+            // Equal shared weights on every rank whatever each loaded; the rank-local parts are each rank's own.
+            parallel?.BroadcastSharedWeights(state.Model);
+            return new Trainer(job, training, state, store, writesMetrics ? MetricsLog.Create(job.MetricsPath) : null, null);
         }
         catch
         {
@@ -105,29 +130,43 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public TrainingResult Run(IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
     {
+        try
+        {
+            return RunSteps(progress, cancellation);
+        }
+        catch (CollectiveException e)
+        {
+            throw new RankFailureException(Step + 1, e);
+        }
+    }
+
+    private TrainingResult RunSteps(IProgress<TrainingEvent>? progress, CancellationToken cancellation)
+    {
         progress?.Report(new RunStarted(Step, Training.Steps, TokensSeen, _resumedFrom is not null, _resumedFrom));
         EvaluationCompleted? lastEvaluation = null;
         TrainingOutcome outcome;
         while (true)
         {
             if (Step >= Training.Steps) { outcome = TrainingOutcome.Completed; break; }
-            if (cancellation.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
+            var cancelled = cancellation.IsCancellationRequested;
+            if (_parallel is not null) cancelled = _parallel.AnyRank(cancelled);   // all ranks stop at the same step
+            if (cancelled) { outcome = TrainingOutcome.Cancelled; break; }
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
             var step = TrainStep();
-            _metrics.Write(step);
+            _metrics?.Write(step);
             progress?.Report(step);
 
             var every = Training.Evaluation.Every;
             if (every > 0 && (Step % every == 0 || Step == Training.Steps))
             {
                 lastEvaluation = Evaluate();
-                _metrics.Write(lastEvaluation);
+                _metrics?.Write(lastEvaluation);
                 progress?.Report(lastEvaluation);
             }
             if (Training.Checkpoint.Every > 0 && Step % Training.Checkpoint.Every == 0) SaveCheckpoint(progress);
         }
-        var directory = _store.LatestStep == Step ? _store.DirectoryFor(Step) : SaveCheckpoint(progress);
+        var directory = _savedStep == Step ? _store.DirectoryFor(Step) : SaveCheckpoint(progress);
         return new TrainingResult(outcome, Step, TokensSeen, directory, lastEvaluation);
     }
 
@@ -142,15 +181,17 @@ public sealed class Trainer : IDisposable
         optimizer.SetLearningRate(lr);
         optimizer.ZeroGrad();
 
+        var ranks = _parallel?.WorldSize ?? 1;
         double loss = 0, languageModelLoss = 0, auxLoss = 0;
         var hasAux = false;
         for (var pass = 0; pass < passes; pass++)
         {
             using var scope = DisposeScope.Begin();
             var (inputs, targets) = TokenBatch.Split(_job.Data.Train.NextBatch(rows), rows, t);   // (b, T) each
+            if (_parallel is not null) (inputs, targets) = TokenBatch.RowsOfRank(inputs, targets, _parallel.Rank, ranks);   // (b / P, T)
             var output = model.Forward(inputs, targets);
-            // Mean over equal micro-batches of their means = the mean over the whole batch.
-            (output.Loss! / passes).Backward();
+            // Mean over equal micro-batches (and ranks) of their means = the mean over the whole batch.
+            (output.Loss! / (passes * ranks)).Backward();
             loss += output.Loss!.Item() / passes;
             languageModelLoss += output.LanguageModelLoss!.Item() / passes;
             if (output.AuxLoss is { } aux)
@@ -160,15 +201,30 @@ public sealed class Trainer : IDisposable
             }
         }
         // Clipping off still measures the norm: an infinite threshold scales by min(1, inf) = 1.
-        var gradNorm = GradientClipping.ClipGradNorm(optimizer.Parameters, Training.ClipNorm > 0 ? Training.ClipNorm : double.PositiveInfinity);
+        var clip = Training.ClipNorm > 0 ? Training.ClipNorm : double.PositiveInfinity;
+        double gradNorm;
+        if (_parallel is null)
+        {
+            gradNorm = GradientClipping.ClipGradNorm(optimizer.Parameters, clip);
+        }
+        else
+        {
+            _parallel.SynchronizeGradients(model);
+            gradNorm = _parallel.ClipGradients(model, clip);
+            var means = _parallel.Sum([loss, languageModelLoss, auxLoss]);
+            (loss, languageModelLoss, auxLoss) = (means[0] / ranks, means[1] / ranks, means[2] / ranks);
+        }
         optimizer.Step();
+        _parallel?.SynchronizeRoutingLoad(model);
         var routing = model.UpdateBalancingBiases(Training.ResolvedBalancingBiasRate);
+        if (_parallel is not null) routing = _parallel.GatherHeadMetrics(routing);
+        var communication = _parallel?.GatherCommunication();
 
         _state.Step++;
         _state.TokensSeen += Training.TokensPerStep;
         var seconds = clock.Elapsed.TotalSeconds;
         return new StepCompleted(Step, loss, languageModelLoss, hasAux ? auxLoss : null, lr, gradNorm, TokensSeen,
-            Training.TokensPerStep / seconds, seconds, routing);
+            Training.TokensPerStep / seconds, seconds, routing, communication);
     }
 
     /// <summary>Perplexity on the validation windows (eval.batches of them from the start, or the whole split).</summary>
@@ -177,15 +233,16 @@ public sealed class Trainer : IDisposable
         var validation = _job.Data.Validation ?? throw new InvalidOperationException($"{_job.Data.Description} has no validation split to evaluate on");
         var batchSize = Training.Evaluation.BatchSize ?? Training.MicroBatchSize;
         long? windows = Training.Evaluation.Batches is { } batches ? (long)batches * batchSize : null;
-        return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step);
+        return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step, _parallel);
     }
 
     /// <summary>Writes a checkpoint of the current step (keeping the newest checkpoint.keep) and returns its directory.</summary>
     public string SaveCheckpoint(IProgress<TrainingEvent>? progress = null)
     {
-        var directory = TrainerCheckpoint.Save(_store, _state, _job.Data.Train);
+        var directory = TrainerCheckpoint.Save(_store, _state, _job.Data.Train, _parallel);
+        _savedStep = Step;
         var saved = new CheckpointSaved(Step, directory);
-        _metrics.Write(saved);
+        _metrics?.Write(saved);
         progress?.Report(saved);
         return directory;
     }
@@ -202,9 +259,21 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"{data.Description}: eval.every is {training.Evaluation.Every} but there is no validation split; give validation data or set eval.every to 0", nameof(job));
     }
 
+    /// <summary>A multi-process run needs batches that split evenly over its ranks.</summary>
+    private static void CheckParallel(ParallelContext? parallel, TrainingConfig training)
+    {
+        if (parallel is null) return;
+        var p = parallel.WorldSize;
+        if (training.MicroBatchSize % p != 0)
+            throw new ArgumentException($"batch_size / micro_batches = {training.MicroBatchSize} sequences per pass cannot be split over {p} ranks; make it a multiple of {p}");
+        var evalBatch = training.Evaluation.BatchSize ?? training.MicroBatchSize;
+        if (training.Evaluation.Every > 0 && evalBatch % p != 0)
+            throw new ArgumentException($"eval.batch_size = {evalBatch} cannot be split over {p} ranks; make it a multiple of {p}");
+    }
+
     public void Dispose()
     {
-        _metrics.Dispose();
+        _metrics?.Dispose();
         _state.Dispose();
     }
 }

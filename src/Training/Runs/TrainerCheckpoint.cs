@@ -2,9 +2,11 @@ using System.Text.Json.Nodes;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Training.Runs;
 
@@ -19,6 +21,12 @@ namespace Orleans.MoE.Training.Runs;
 /// training data position, the trainer's generator state, and (in <c>extra.balancing_biases</c>, for
 /// reading; resume takes them from the model file) each routed layer's balancing biases.</item>
 /// </list>
+/// <para>
+/// A multi-process run saves the same files for the whole model: every rank's heads or experts are
+/// gathered under their global ids (dimension 0 in global order), and rank 0 writes. The manifest's
+/// <c>extra.parallel</c> records the mode and world size it was saved with. Any number of ranks (or a
+/// single process) can resume from it: each takes the rows of its own part.
+/// </para>
 /// </summary>
 internal static class TrainerCheckpoint
 {
@@ -28,7 +36,10 @@ internal static class TrainerCheckpoint
     public const string GeneratorKey = "trainer";
     public const string BalancingBiasesKey = "balancing_biases";
 
-    public static string Save(CheckpointStore store, TrainerState state, ITokenWindowSource data)
+    public const string ParallelKey = "parallel";
+
+    /// <summary>Writes the checkpoint of the current step; with <paramref name="parallel"/> every rank must call it, and rank 0 writes.</summary>
+    public static string Save(CheckpointStore store, TrainerState state, ITokenWindowSource data, ParallelContext? parallel = null)
     {
         using var scope = DisposeScope.Begin();
         var optimizer = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -42,6 +53,18 @@ internal static class TrainerCheckpoint
             optimizer[$"{name}.exp_avg_sq"] = expAvgSq;
             optimizer[$"{name}.step"] = Tensor.FromArray(new[] { step }, 1);
         }
+        var modelState = state.Model.StateDict();
+        if (parallel is not null)
+        {
+            var partial = state.Model.PartialTensors;
+            modelState = parallel.GatherWhole(modelState, partial);
+            optimizer = parallel.GatherWhole(optimizer, OptimizerPartialTensors(partial));
+            if (parallel.Rank != 0)
+            {
+                parallel.Group.Barrier("checkpoint written");
+                return store.DirectoryFor(state.Step);
+            }
+        }
         var manifest = new CheckpointManifest
         {
             Step = state.Step,
@@ -49,25 +72,49 @@ internal static class TrainerCheckpoint
             Config = Configs(state.ModelConfig, state.TrainingConfig),
             DataPosition = new JsonObject { [TrainDataKey] = data.Position.ToString() },
             RngStates = { [GeneratorKey] = Convert.ToBase64String(state.Generator.GetState()) },
-            Extra = { [BalancingBiasesKey] = BalancingBiases(state.Model) },
+            Extra = { [BalancingBiasesKey] = BalancingBiases(state.Model, modelState) },
         };
-        return store.Save(manifest, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>
+        if (parallel is not null) manifest.Extra[ParallelKey] = new JsonObject { ["mode"] = parallel.Mode.ToString().ToLowerInvariant(), ["world_size"] = parallel.WorldSize };
+        var directory = store.Save(manifest, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>
         {
-            [ModelFile] = state.Model.StateDict(),
+            [ModelFile] = modelState,
             [OptimizerFile] = optimizer,
         });
+        parallel?.Group.Barrier("checkpoint written");
+        return directory;
     }
 
-    /// <summary>Each routed layer's (G, N_e) bias as nested arrays, by its state-dict name.</summary>
-    private static JsonObject BalancingBiases(Transformer model)
+    /// <summary>The optimizer entries that are partial where their parameter is: {name}.exp_avg and {name}.exp_avg_sq.</summary>
+    private static Dictionary<string, RowSlice> OptimizerPartialTensors(IReadOnlyDictionary<string, RowSlice> partial) =>
+        partial.SelectMany(kv => new[] { ($"{kv.Key}.exp_avg", kv.Value), ($"{kv.Key}.exp_avg_sq", kv.Value) })
+            .ToDictionary(x => x.Item1, x => x.Item2);
+
+    /// <summary>This rank's rows of every partial entry of a whole-model state; whole entries are kept as they are.</summary>
+    private static Dictionary<string, Tensor> PartOf(Dictionary<string, Tensor> whole, IReadOnlyDictionary<string, RowSlice> partial, string path)
+    {
+        try
+        {
+            return PartialState.TakeRows(whole, partial);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointCorruptException(path, e.Message);
+        }
+    }
+
+    /// <summary>Each routed layer's whole (G, N_e) bias as nested arrays, by its state-dict name.</summary>
+    private static JsonObject BalancingBiases(Transformer model, IReadOnlyDictionary<string, Tensor> wholeState)
     {
         var result = new JsonObject();
         foreach (var (layer, ffn) in model.RoutedLayers)
         {
-            var values = ffn.BalancingBias.ToArray<float>();
-            var rows = Enumerable.Range(0, ffn.Groups)
+            var name = $"layers.{layer}.ffn.balancing_bias";
+            var bias = wholeState[name];
+            var groups = bias.Shape[0];
+            var values = bias.ToArray<float>();
+            var rows = Enumerable.Range(0, (int)groups)
                 .Select(g => (JsonNode?)new JsonArray(values.AsSpan(g * ffn.NumExperts, ffn.NumExperts).ToArray().Select(v => (JsonNode?)v).ToArray()));
-            result[$"layers.{layer}.ffn.balancing_bias"] = new JsonArray(rows.ToArray());
+            result[name] = new JsonArray(rows.ToArray());
         }
         return result;
     }
@@ -104,7 +151,8 @@ internal static class TrainerCheckpoint
 
         using var scope = DisposeScope.Begin();
         var modelPath = Path.Combine(directory, ModelFile + ".safetensors");
-        var modelState = Load(store, step, ModelFile, modelPath);
+        var partial = state.Model.PartialTensors;
+        var modelState = PartOf(Load(store, step, ModelFile, modelPath), partial, modelPath);
         try
         {
             state.Model.LoadStateDict(modelState);
@@ -115,7 +163,7 @@ internal static class TrainerCheckpoint
         }
 
         var optimizerPath = Path.Combine(directory, OptimizerFile + ".safetensors");
-        var optimizer = Load(store, step, OptimizerFile, optimizerPath);
+        var optimizer = PartOf(Load(store, step, OptimizerFile, optimizerPath), OptimizerPartialTensors(partial), optimizerPath);
         var used = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < state.ParameterNames.Count; i++)
         {

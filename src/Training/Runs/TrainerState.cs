@@ -1,5 +1,6 @@
 using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.NN;
 using Orleans.MoE.Torch.Optim;
@@ -10,11 +11,12 @@ namespace Orleans.MoE.Training.Runs;
 /// <summary>Everything a checkpoint captures: the model, AdamW, the trainer's generator and the counters.</summary>
 internal sealed class TrainerState : IDisposable
 {
-    public TrainerState(ModelConfig model, TrainingConfig training)
+    /// <param name="partition">the part of the routed layers this rank holds (null: the whole model)</param>
+    public TrainerState(ModelConfig model, TrainingConfig training, ExpertPartition? partition = null)
     {
         ModelConfig = model;
         TrainingConfig = training;
-        Model = new Transformer(model);
+        Model = new Transformer(model, partition: partition);
         var o = training.Optimizer;
         // Weight decay on matrices only (embeddings, projections, experts, routers); none on norm gains.
         Optimizer = new AdamW(ParameterGroup.DecayMatricesOnly(Model, o.LearningRate, o.WeightDecay, o.Beta1, o.Beta2, o.Epsilon));

@@ -1,4 +1,5 @@
 using Orleans.MoE.Model.Routing;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Training.Runs;
 
@@ -12,6 +13,7 @@ public sealed record RunStarted(long Step, long TotalSteps, long TokensSeen, boo
 /// One optimizer step, <see cref="TrainingEvent.Step"/> counted from 1. Loss = LanguageModelLoss + AuxLoss,
 /// each the mean over the micro-batches of their mean token losses; GradNorm is the global norm before
 /// clipping; Routing holds the expert load of the step's whole batch, per routed layer (and head).
+/// Communication (multi-process runs only) holds, per rank, the bytes each collective moved in the step.
 /// </summary>
 public sealed record StepCompleted(
     long Step,
@@ -23,7 +25,8 @@ public sealed record StepCompleted(
     long TokensSeen,
     double TokensPerSecond,
     double Seconds,
-    IReadOnlyList<RoutingMetrics> Routing) : TrainingEvent(Step);
+    IReadOnlyList<RoutingMetrics> Routing,
+    IReadOnlyList<IReadOnlyList<CommunicationRecord>>? Communication = null) : TrainingEvent(Step);
 
 /// <summary>Held-out evaluation after Step: Loss is the mean token NLL over Tokens targets of Windows windows; Perplexity = exp(Loss).</summary>
 public sealed record EvaluationCompleted(long Step, double Loss, double Perplexity, long Tokens, long Windows, double Seconds) : TrainingEvent(Step);

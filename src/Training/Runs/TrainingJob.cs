@@ -1,5 +1,6 @@
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Training.Runs;
 
@@ -29,6 +30,13 @@ public sealed record TrainingJob
 
     /// <summary>Checkpoint and return once this many steps are done (for time-sliced runs); null runs to training.steps.</summary>
     public long? StopAfterStep { get; init; }
+
+    /// <summary>
+    /// This process's rank in a multi-process run (null: a single process). Every rank runs the same
+    /// job on the same data and run directory; each takes its rows of every batch, rank 0 writes the
+    /// metrics and the checkpoints.
+    /// </summary>
+    public ParallelContext? Parallel { get; init; }
 
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 
