@@ -28,4 +28,20 @@ internal static class TinyModels
             Ffn = new FfnConfig { Kind = FfnKind.Moe, Moe = new MoeConfig { NumExperts = 4, TopK = 2, ExpertDim = 16 } },
         },
     };
+
+    /// <summary>One dense layer, then a Multi-Head LatentMoE layer: 4 heads of width 4, each with 4 experts, top-2.</summary>
+    public static ModelConfig MultiHead(ulong seed = 5) => Dense(seed) with
+    {
+        Layers = new LayersConfig
+        {
+            FirstDense = 1,
+            Dense = new DenseMlpConfig { HiddenDim = 32 },
+            Ffn = new FfnConfig
+            {
+                Kind = FfnKind.MultiHeadLatentMoe,
+                Moe = new MoeConfig { NumExperts = 4, TopK = 2, ExpertDim = 8 },
+                Heads = new HeadsConfig { NumHeads = 4 },
+            },
+        },
+    };
 }

@@ -13,24 +13,21 @@ namespace Orleans.MoE.Training.Runs;
 /// routing counters are cleared afterwards so that evaluation never moves the balancing biases.
 /// <para>
 /// In a multi-process run every rank calls it: each batch is split by rows over the ranks as in
-/// training, and the sums are added across ranks. The window count is rounded down to a multiple of
-/// the world size so that every rank gets equal rows.
+/// training, and the sums are added across ranks. A batch whose rows do not split evenly is padded
+/// with copies of its last window whose targets are ignored, so every rank gets equal rows (head
+/// parallelism needs them) and the result is the single process's.
 /// </para>
 /// </summary>
 public static class HeldOutEvaluation
 {
     /// <param name="maxWindows">windows to evaluate from the start of the source; null (or more than it holds) = all of one epoch</param>
-    /// <param name="parallel">the rank's context in a multi-process run (batchSize must then be a multiple of the world size)</param>
+    /// <param name="parallel">the rank's context in a multi-process run</param>
     public static EvaluationCompleted Evaluate(Transformer model, ITokenWindowSource source, int batchSize, long? maxWindows, long step = 0,
         ParallelContext? parallel = null)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the evaluation batch size must be positive");
-        var ranks = parallel?.WorldSize ?? 1;
-        if (batchSize % ranks != 0)
-            throw new ArgumentException($"the evaluation batch size {batchSize} does not split over {ranks} ranks; use a multiple of {ranks}", nameof(batchSize));
         var clock = Stopwatch.StartNew();
         var windows = Math.Min(maxWindows ?? long.MaxValue, source.WindowsPerEpoch);
-        windows -= windows % ranks;
         var t = source.ContextLength;
         source.Seek(new TokenWindowPosition(0, 0, source.Position.Fingerprint));
 
@@ -45,13 +42,18 @@ public static class HeldOutEvaluation
             {
                 var b = (int)Math.Min(batchSize, windows - done);
                 using var scope = DisposeScope.Begin();
-                var (inputs, targets) = TokenBatch.Split(source.NextBatch(b), b, t);   // (b, T) each
-                if (parallel is not null) (inputs, targets) = TokenBatch.RowsOfRank(inputs, targets, parallel.Rank, ranks);
-                var output = model.Forward(inputs, targets);
-                // The model's loss is the mean over the batch's b·T targets (b / P on a rank); weight it by their count.
-                nllSum += output.LanguageModelLoss!.Item() * (b / ranks) * t;
-                tokens += (long)b * t;
                 done += b;
+                tokens += (long)b * t;
+                if (parallel is null)
+                {
+                    var (inputs, targets) = TokenBatch.Split(source.NextBatch(b), b, t);   // (b, T) each
+                    // The model's loss is the mean over the batch's b·T targets; weight it by their count.
+                    nllSum += model.Forward(inputs, targets).LanguageModelLoss!.Item() * b * t;
+                    continue;
+                }
+                var (rankInputs, rankTargets, counted) = TokenBatch.PaddedRowsOfRank(source.NextBatch(b), b, t, parallel.Rank, parallel.WorldSize);
+                var loss = model.Forward(rankInputs, rankTargets).LanguageModelLoss!.Item();   // every rank runs the forward pass
+                if (counted > 0) nllSum += loss * counted;
             }
         }
         finally

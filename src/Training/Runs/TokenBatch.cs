@@ -27,4 +27,25 @@ internal static class TokenBatch
         var rows = inputs.Size(0) / ranks;
         return (inputs.Narrow(0, rank * rows, rows), targets.Narrow(0, rank * rows, rows));
     }
+
+    /// <summary>
+    /// Rank r's equal share of b windows (B, T + 1) for evaluation: rows padded to a multiple of P with
+    /// copies of the last window whose targets are -100 (ignored), then rows [r·B'/P, (r+1)·B'/P).
+    /// Returns inputs and targets (B'/P, T) and how many targets of this rank count.
+    /// </summary>
+    public static (Tensor Inputs, Tensor Targets, long Counted) PaddedRowsOfRank(long[] windows, int batch, int contextLength, int rank, int ranks)
+    {
+        var padded = (batch + ranks - 1) / ranks * ranks;
+        var width = contextLength + 1;
+        var all = new long[padded * width];
+        windows.CopyTo(all, 0);
+        for (var row = batch; row < padded; row++) windows.AsSpan((batch - 1) * width, width).CopyTo(all.AsSpan(row * width));
+        var (inputs, targets) = Split(all, padded, contextLength);
+        var rows = padded / ranks;
+        var targetValues = targets.ToArray<long>();
+        for (var row = batch; row < padded; row++) Array.Fill(targetValues, -100L, row * contextLength, contextLength);
+        var mine = Tensor.FromArray(targetValues.AsSpan(rank * rows * contextLength, rows * contextLength).ToArray(), rows, contextLength);
+        var counted = (long)Math.Clamp(batch - rank * rows, 0, rows) * contextLength;
+        return (inputs.Narrow(0, rank * rows, rows), mine, counted);
+    }
 }

@@ -266,9 +266,6 @@ public sealed class Trainer : IDisposable
         var p = parallel.WorldSize;
         if (training.MicroBatchSize % p != 0)
             throw new ArgumentException($"batch_size / micro_batches = {training.MicroBatchSize} sequences per pass cannot be split over {p} ranks; make it a multiple of {p}");
-        var evalBatch = training.Evaluation.BatchSize ?? training.MicroBatchSize;
-        if (training.Evaluation.Every > 0 && evalBatch % p != 0)
-            throw new ArgumentException($"eval.batch_size = {evalBatch} cannot be split over {p} ranks; make it a multiple of {p}");
     }
 
     public void Dispose()
