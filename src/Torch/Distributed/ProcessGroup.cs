@@ -156,62 +156,37 @@ public sealed class ProcessGroup : IDisposable
     }
 
     /// <summary>
-    /// Every survivor posts "failure/{rank}" and waits (within <see cref="CensusWindow"/>) for the
+    /// Every survivor posts "failure/{rank}" and polls (within <see cref="CensusWindow"/>) for the
     /// others' posts; ranks that never post are the failed ones. If the store is unreachable, rank 0
     /// (which serves it) is the one that failed. Rank 0 waits until the survivors have read the census,
-    /// so that its exit does not make the store vanish under them.
+    /// so that its exit does not make the store vanish under them. Polling, not the store's blocking
+    /// wait: a wait that times out leaves the store connection out of step.
     /// </summary>
     private IReadOnlyList<int> FindFailedRanks()
     {
         var deadline = DateTime.UtcNow + (Timeout < CensusWindow ? Timeout : CensusWindow);
-        var failed = new List<int>();
         try
         {
             Store.Set($"failure/{Rank}", "1");
-            for (var r = 0; r < WorldSize; r++)
+            var missing = Enumerable.Range(0, WorldSize).Where(r => r != Rank).ToList();
+            while (true)
             {
-                if (r == Rank) continue;
-                try
-                {
-                    Store.Get($"failure/{r}", Remaining(deadline));
-                }
-                catch (TorchException)
-                {
-                    if (!StoreReachable()) return [0];
-                    failed.Add(r);
-                }
+                missing.RemoveAll(r => Store.Contains($"failure/{r}"));
+                if (missing.Count == 0 || DateTime.UtcNow >= deadline) break;
+                Thread.Sleep(20);
             }
             Store.Add("failure/census-read", 1);
             if (Rank == 0)
             {
-                var survivors = WorldSize - failed.Count;
-                while (Store.Add("failure/census-read", 0) < survivors && DateTime.UtcNow < deadline) Thread.Sleep(20);
+                var survivors = WorldSize - missing.Count;
+                while (Store.Add("failure/census-read", 0) < survivors && DateTime.UtcNow < deadline + CensusWindow) Thread.Sleep(20);
             }
-            return failed;
+            return missing;
         }
         catch (TorchException)
         {
             return [0];
         }
-    }
-
-    private bool StoreReachable()
-    {
-        try
-        {
-            Store.Contains("failure/0");
-            return true;
-        }
-        catch (TorchException)
-        {
-            return false;
-        }
-    }
-
-    private static TimeSpan Remaining(DateTime deadline)
-    {
-        var left = deadline - DateTime.UtcNow;
-        return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
     }
 
     public void Dispose()
