@@ -3,8 +3,9 @@ namespace Orleans.MoE.Training.Parallel;
 /// <summary>
 /// Draws Zipf-skewed routings for the imbalance experiment: every token picks k distinct experts, one
 /// after another in proportion to the weights of those not yet picked (the model
-/// <see cref="ZipfExpertLoad"/> computes the expected load of). Drawn as the k first of independent
-/// exponential clocks T_e = -ln(U) / p_e, which is the same distribution.
+/// <see cref="ZipfExpertLoad"/> computes the expected load of). Each pick draws from all the weights by
+/// inverse CDF and draws again when the expert is already taken, which gives exactly the weights of
+/// the experts left.
 /// </summary>
 public static class ZipfExpertSampler
 {
@@ -13,25 +14,25 @@ public static class ZipfExpertSampler
     {
         var n = probabilities.Length;
         if (topK < 1 || topK > n) throw new ArgumentOutOfRangeException(nameof(topK), topK, $"k must be in 1..{n}");
+        var cumulative = new double[n];
+        double total = 0;
+        for (var e = 0; e < n; e++) cumulative[e] = total += probabilities[e];
         var ids = new long[(long)tokens * topK];
-        var best = new (double Time, int Expert)[topK];
+        var picked = new int[topK];
         for (var token = 0; token < tokens; token++)
         {
-            var filled = 0;
-            for (var e = 0; e < n; e++)
+            for (var j = 0; j < topK; j++)
             {
-                var time = -Math.Log(1 - random.NextDouble()) / probabilities[e];
-                if (filled == topK && time >= best[topK - 1].Time) continue;
-                // Insert into the sorted list of the k earliest clocks.
-                var i = filled < topK ? filled++ : topK - 1;
-                while (i > 0 && best[i - 1].Time > time)
+                int expert;
+                do
                 {
-                    best[i] = best[i - 1];
-                    i--;
+                    var index = Array.BinarySearch(cumulative, random.NextDouble() * total);
+                    expert = Math.Min(index >= 0 ? index + 1 : ~index, n - 1);   // the first e with cumulative[e] > u
                 }
-                best[i] = (time, e);
+                while (picked.AsSpan(0, j).Contains(expert));
+                picked[j] = expert;
+                ids[(long)token * topK + j] = expert;
             }
-            for (var j = 0; j < topK; j++) ids[(long)token * topK + j] = best[j].Expert;
         }
         return ids;
     }

@@ -61,6 +61,27 @@ public sealed class ZipfExpertLoadTests
         Assert.All(ZipfExpertLoad.RankShares(768, 4, 0, topK: 4), s => Assert.Equal(0.25, s, 6));
     }
 
+    /// <summary>
+    /// The sampler's picks are distinct and their frequencies are the inclusion probabilities: with
+    /// 100000 tokens each frequency has standard deviation at most sqrt(π(1 - π) / 100000) ≤ 0.0016, and
+    /// the tolerance is 5 of those.
+    /// </summary>
+    [Fact]
+    public void Sampled_picks_are_distinct_with_the_modelled_frequencies()
+    {
+        const int tokens = 100_000, k = 3;
+        var p = ZipfExpertLoad.ExpertProbabilities(6, 1.5);
+        var ids = ZipfExpertSampler.Draw(new Random(5), p, tokens, k);
+        for (var t = 0; t < tokens; t++) Assert.Equal(k, ids.Skip(t * k).Take(k).Distinct().Count());
+        var expected = ZipfExpertLoad.InclusionProbabilities(p, k);
+        for (var e = 0; e < p.Length; e++)
+        {
+            var frequency = ids.Count(id => id == e) / (double)tokens;
+            Assert.True(Math.Abs(frequency - expected[e]) <= 5 * Math.Sqrt(expected[e] * (1 - expected[e]) / tokens),
+                $"expert {e}: picked by {frequency:F4} of the tokens, modelled {expected[e]:F4}");
+        }
+    }
+
     [Fact]
     public void Experts_that_do_not_split_evenly_over_the_ranks_are_refused()
     {
