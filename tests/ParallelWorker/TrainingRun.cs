@@ -2,6 +2,7 @@ using Orleans.MoE.Model;
 using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Distributed;
+using Orleans.MoE.Torch.Optim;
 using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.Parallel;
 
@@ -16,6 +17,9 @@ namespace Orleans.MoE.ParallelWorker;
 public static class TrainingRun
 {
     private const double LearningRate = 0.5;
+
+    // The gradient norm is reported, never reached: the gradients stay as computed.
+    private const double NoClipping = 1e9;
 
     public static void Execute(WorkerOptions options, int topK, ProcessGroup? group)
     {
@@ -45,6 +49,7 @@ public static class TrainingRun
             context?.SynchronizeGradients(model);
             context?.SynchronizeRoutingLoad(model);
             var loss = context?.Average(localLoss) ?? localLoss;
+            var norm = context?.ClipGradients(model, NoClipping) ?? GradientClipping.ClipGradNorm(model.Parameters(), NoClipping);
 
             var gradients = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad ?? throw new InvalidOperationException($"{p.Name} got no gradient"));
             var gathered = context?.GatherWhole(gradients, partial) ?? gradients;
@@ -53,7 +58,7 @@ public static class TrainingRun
 
             var routing = model.RoutedLayers.Select(r => new LayerCounts(r.Layer, r.Ffn.Statistics.Counts.ToArray())).ToArray();
             var ledger = context?.Ledger.ReadAndReset().Select(LedgerRow.From).ToArray() ?? [];
-            steps.Add(new StepReport(step, loss, localLoss, ledger, routing));
+            steps.Add(new StepReport(step, loss, localLoss, norm, ledger, routing));
 
             model.UpdateBalancingBiases();
             using (GradMode.NoGrad())

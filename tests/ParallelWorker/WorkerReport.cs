@@ -14,10 +14,10 @@ public sealed record TrainingReport(string Mode, int Rank, int WorldSize, int To
 }
 
 /// <summary>
-/// One step on one rank: the global mean loss, this rank's ledger, and the expert counts each routed
+/// One step on one rank: the global mean loss, the whole model's gradient 2-norm, this rank's ledger, and the expert counts each routed
 /// layer saw (all ranks' tokens: summed for expert and data parallel, the local heads' for head parallel).
 /// </summary>
-public sealed record StepReport(int Step, double Loss, double LocalLoss, IReadOnlyList<LedgerRow> Ledger, IReadOnlyList<LayerCounts> Routing);
+public sealed record StepReport(int Step, double Loss, double LocalLoss, double GradientNorm, IReadOnlyList<LedgerRow> Ledger, IReadOnlyList<LayerCounts> Routing);
 
 public sealed record LayerCounts(int Layer, long[] Counts);
 
