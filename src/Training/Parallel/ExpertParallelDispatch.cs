@@ -71,6 +71,9 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
         var grouped = arrived.IndexSelect(0, byExpert);                   // (Σ received, w) expert-major
         var computed = localExperts.ApplyGrouped(grouped, localCounts)    // (Σ received, w)
             .IndexSelect(0, restore);                                     // back to source-major
+        // A rank that received no copies computes nothing, which would cut both exchanges out of its
+        // graph: its backward would skip the reverse all-to-alls the other ranks wait in.
+        if (arrived.RequiresGrad && !computed.RequiresGrad) computed = arrived * 0.0;   // (0, w)
 
         // 5. combine: results return in the order the copies left.
         var returned = _group.AllToAll(computed, receiveSplits, sendSplits, _combine, _label);  // (R·k, w)
