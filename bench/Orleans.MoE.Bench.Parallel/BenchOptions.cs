@@ -77,7 +77,7 @@ internal sealed record LinkSetting(bool Namespaces, int Megabits)
 
 /// <summary>One rank process's arguments (the coordinator passes them).</summary>
 internal sealed record RankOptions(int Rank, int WorldSize, string Rendezvous, string? BindAddress, int TopK, int Batch,
-    int Warmup, int Reps, int Threads, int TimeoutSeconds)
+    int Warmup, int Reps, int Threads, int TimeoutSeconds, bool ExitWithParent = true)
 {
     public static bool IsRankInvocation(string[] args) => args.Contains("--rank");
 
@@ -94,7 +94,8 @@ internal sealed record RankOptions(int Rank, int WorldSize, string Rendezvous, s
             ? n : throw new ArgumentException($"rank argument {name} is missing or not an integer");
         return new RankOptions(Int("--rank"), Int("--world-size"),
             values.TryGetValue("--rendezvous", out var r) ? r : throw new ArgumentException("rank argument --rendezvous host:port is missing"),
-            values.GetValueOrDefault("--bind"), Int("--topk"), Int("--batch"), Int("--warmup"), Int("--reps"), Int("--threads"), Int("--timeout"));
+            values.GetValueOrDefault("--bind"), Int("--topk"), Int("--batch"), Int("--warmup"), Int("--reps"), Int("--threads"), Int("--timeout"),
+            values.GetValueOrDefault("--exit-with-parent", "0") == "1");
     }
 
     public string[] ToArgs() =>
@@ -104,5 +105,6 @@ internal sealed record RankOptions(int Rank, int WorldSize, string Rendezvous, s
         "--topk", TopK.ToString(CultureInfo.InvariantCulture), "--batch", Batch.ToString(CultureInfo.InvariantCulture),
         "--warmup", Warmup.ToString(CultureInfo.InvariantCulture), "--reps", Reps.ToString(CultureInfo.InvariantCulture),
         "--threads", Threads.ToString(CultureInfo.InvariantCulture), "--timeout", TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+        "--exit-with-parent", ExitWithParent ? "1" : "0",
     ];
 }

@@ -35,8 +35,8 @@ internal sealed class NetworkTopology : IDisposable
     /// <summary>Why namespaces cannot be used here (not root, no `ip`/`tc`, `ip netns add` fails), or null when they can.</summary>
     public static string? Unavailable()
     {
-        if (!string.Equals(Environment.UserName, "root", StringComparison.Ordinal) && Geteuid() != 0)
-            return "network namespaces need root (ip netns add); running as " + Environment.UserName;
+        if (Geteuid() != 0)
+            return $"network namespaces need root (ip netns add); running as {Environment.UserName} (uid {Geteuid()})";
         foreach (var tool in new[] { "ip", "tc" })
         {
             if (!Run(tool, ["-V"], check: false).Ok) return $"`{tool}` (iproute2) was not found on PATH";

@@ -20,6 +20,7 @@ internal sealed class ParallelBenchmark : IDisposable
     private readonly object _lock = new();
     private RankLauncher? _launcher;
     private NetworkTopology? _topology;
+    private volatile bool _interrupted;
 
     public ParallelBenchmark(BenchOptions options, TextWriter output)
     {
@@ -27,7 +28,11 @@ internal sealed class ParallelBenchmark : IDisposable
         _output = output;
         _report = new ParallelReport(output);
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
-            _signals.Add(PosixSignalRegistration.Create(signal, _ => CleanUp()));
+            _signals.Add(PosixSignalRegistration.Create(signal, _ =>
+            {
+                _interrupted = true;
+                CleanUp();
+            }));
     }
 
     public int Run()
@@ -73,6 +78,11 @@ internal sealed class ParallelBenchmark : IDisposable
                     var result = RunSetting(setting, p);
                     results.Add(result);
                     _report.Row(result);
+                }
+                catch (InvalidOperationException) when (_interrupted)
+                {
+                    _output.WriteLine("  interrupted: ranks stopped, network namespaces removed");
+                    return 130;
                 }
                 catch (InvalidOperationException e)
                 {

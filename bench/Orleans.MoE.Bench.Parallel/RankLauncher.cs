@@ -76,6 +76,7 @@ internal sealed class RankLauncher
         if (inNamespace) command = NetworkTopology.InRankNamespace(rank, command);
         var start = new ProcessStartInfo(command[0])
         {
+            RedirectStandardInput = true,   // never written: the rank exits when it closes (see RankWorker)
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -17,6 +17,7 @@ internal static class RankWorker
 {
     public static int Run(RankOptions o)
     {
+        if (o.ExitWithParent) ExitWhenParentGoes();
         TorchRuntime.Threads = o.Threads;
         using var group = ProcessGroup.Join(RendezvousAddress.Parse(o.Rendezvous), o.Rank, o.WorldSize,
             TimeSpan.FromSeconds(o.TimeoutSeconds), bindAddress: o.BindAddress);
@@ -65,6 +66,21 @@ internal static class RankWorker
         }
         rates.Sort();
         return rates[1];
+    }
+
+    /// <summary>
+    /// The coordinator holds this process's stdin open; end of input means it is gone (even killed
+    /// outright), and a rank without its coordinator has no one to report to, so it exits.
+    /// </summary>
+    private static void ExitWhenParentGoes()
+    {
+        var watcher = new Thread(() =>
+        {
+            while (Console.In.Read() >= 0) { }
+            Console.Error.WriteLine("the coordinator is gone (stdin closed); exiting");
+            Environment.Exit(3);
+        }) { IsBackground = true, Name = "parent watch" };
+        watcher.Start();
     }
 
     private static void Emit(string line)
