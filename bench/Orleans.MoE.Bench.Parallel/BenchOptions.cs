@@ -13,14 +13,14 @@ internal sealed record BenchOptions(
     int TimeoutSeconds)
 {
     /// <summary>
-    /// P = 2 and 4; loopback, 1 Gbit/s and 100 Mbit/s; k = 4; 8 sequences of 256 tokens per step (global);
+    /// P = 1 (loopback only: the compute without communication), 2 and 4; loopback, 1 Gbit/s and 100 Mbit/s; k = 4; 8 sequences of 256 tokens per step (global);
     /// 2 warm-up steps and 5 timed repetitions per model. Under ten minutes on two cores.
     /// </summary>
-    public static BenchOptions Default => new([2, 4], [LinkSetting.Loopback, LinkSetting.Limited(1000), LinkSetting.Limited(100)],
+    public static BenchOptions Default => new([1, 2, 4], [LinkSetting.Loopback, LinkSetting.Limited(1000), LinkSetting.Limited(100)],
         TopK: 4, Batch: 8, Warmup: 2, Reps: 5, TimeoutSeconds: 180);
 
     public const string Usage =
-        "options: --world-sizes 2,4  --links loopback,1000,100 (Mbit/s; 0 = veth without a limit)  --topk N  --batch N (global sequences)  " +
+        "options: --world-sizes 1,2,4 (1: loopback only)  --links loopback,1000,100 (Mbit/s; 0 = veth without a limit)  --topk N  --batch N (global sequences)  " +
         "--warmup N  --reps N  --timeout SECONDS  --quick (2 reps)  --loopback-only";
 
     public static BenchOptions Parse(string[] args)

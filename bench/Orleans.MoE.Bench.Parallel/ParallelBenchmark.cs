@@ -73,6 +73,7 @@ internal sealed class ParallelBenchmark : IDisposable
         {
             foreach (var p in _options.WorldSizes)
             {
+                if (p == 1 && setting.Namespaces) continue;   // one rank has no link to limit
                 try
                 {
                     var result = RunSetting(setting, p);

@@ -30,10 +30,10 @@ internal sealed class ParallelReport(TextWriter output)
     public void Row(SettingResult r)
     {
         output.WriteLine(string.Format(CultureInfo.InvariantCulture, RowFormat,
-            r.Link.ToString(), r.WorldSize, r.LinkMbit.ToString("F0", CultureInfo.InvariantCulture),
+            r.Link.ToString(), r.WorldSize, r.WorldSize == 1 ? "-" : r.LinkMbit.ToString("F0", CultureInfo.InvariantCulture),
             r.Head.MedianMs.ToString("F0", CultureInfo.InvariantCulture), r.Expert.MedianMs.ToString("F0", CultureInfo.InvariantCulture),
             $"{r.Speedup:F2}x ({r.PairedSpeedup:F2}x)", Mb(r.Head.TotalBytes), Mb(r.Expert.TotalBytes),
-            $"{r.ExchangeByteRatio:F3} ({r.TotalByteRatio:F2})"));
+            r.WorldSize == 1 ? "-" : $"{r.ExchangeByteRatio:F3} ({r.TotalByteRatio:F2})"));
         output.Flush();
     }
 
@@ -51,7 +51,8 @@ internal sealed class ParallelReport(TextWriter output)
         output.WriteLine("  MB: bytes each rank sends to other ranks per step (routed-layer exchanges, backward included, plus the");
         output.WriteLine("  gradient all-reduce as a ring moves it), from the communication ledgers; fp32, so twice the paper's BF16 bytes.");
         output.WriteLine("  HP/EP bytes: the routed layers' exchanges only (the paper's 1/k), and in brackets with the gradients.");
-        foreach (var r in results.GroupBy(r => r.WorldSize).Select(g => g.First()))
+        output.WriteLine("  P=1: one process, no communication: the two models' compute alone on one thread.");
+        foreach (var r in results.Where(r => r.WorldSize > 1).GroupBy(r => r.WorldSize).Select(g => g.First()))
         {
             output.WriteLine(FormattableString.Invariant(
                 $"  P={r.WorldSize} per rank and step: HP exchange {Mb(r.Head.ExchangeBytes)} MB (max rank {Mb(r.Head.ExchangeBytesMaxRank)}), ") + FormattableString.Invariant(
