@@ -11,7 +11,7 @@ public class CollectiveTests
     [InlineData(ReduceOp.Min, 1.0)]
     public void AllReduceCombinesEveryRank(ReduceOp op, double expected)
     {
-        var results = LocalGroup.Run(3, g =>
+        var results = LocalRanks.Run(3, g =>
         {
             var t = Tensor.Full([4], g.Rank + 1.0);
             g.AllReduce(t, op);
@@ -23,7 +23,7 @@ public class CollectiveTests
     [Fact]
     public void AllReduceCountsItsPayload()
     {
-        var totals = LocalGroup.Run(2, g =>
+        var totals = LocalRanks.Run(2, g =>
         {
             using var counter = new TrafficCounter();
             g.AllReduce(Tensor.Ones([10]), ReduceOp.Sum, counter);
@@ -35,7 +35,7 @@ public class CollectiveTests
     [Fact]
     public void BroadcastCopiesTheRootsTensor()
     {
-        var results = LocalGroup.Run(3, g =>
+        var results = LocalRanks.Run(3, g =>
         {
             var t = Tensor.Full([2, 2], 10.0 * g.Rank);
             g.Broadcast(t, root: 1);
@@ -47,7 +47,7 @@ public class CollectiveTests
     [Fact]
     public void AllGatherStacksTheRanksInOrder()
     {
-        var results = LocalGroup.Run(3, g =>
+        var results = LocalRanks.Run(3, g =>
         {
             using var gathered = g.AllGather(Tensor.Full([2], g.Rank));
             Assert.Equal([3L, 2L], gathered.Shape);
@@ -60,7 +60,7 @@ public class CollectiveTests
     public void EqualAllToAllSendsRowBlockRToRankR()
     {
         const int world = 3;
-        var results = LocalGroup.Run(world, g =>
+        var results = LocalRanks.Run(world, g =>
         {
             // (world · 2, 1): row block r holds 10·source + destination.
             var rows = Enumerable.Range(0, world * 2).Select(i => (float)(10 * g.Rank + i / 2)).ToArray();
@@ -79,7 +79,7 @@ public class CollectiveTests
     {
         // send[s][d]: rows rank s sends to rank d. Rank 2 sends nothing at all; nobody sends to rank 1 from rank 0.
         long[][] send = [[2, 0, 1], [1, 3, 2], [0, 0, 0]];
-        var results = LocalGroup.Run(3, g =>
+        var results = LocalRanks.Run(3, g =>
         {
             var mine = send[g.Rank];
             var receive = Enumerable.Range(0, 3).Select(s => send[s][g.Rank]).ToArray();
@@ -107,7 +107,7 @@ public class CollectiveTests
         // Per rank r: y_r = a2a(x_r) with unequal splits; L = Σ_r Σ w_r ⊙ y_r. The gradient of the row of x_s
         // that landed at row j of y_d is w_d[j], so each rank must get back exactly its receivers' weights.
         long[][] send = [[1, 2], [3, 0]];
-        var results = LocalGroup.Run(2, g =>
+        var results = LocalRanks.Run(2, g =>
         {
             var mine = send[g.Rank];
             var receive = new[] { send[0][g.Rank], send[1][g.Rank] };
@@ -132,7 +132,7 @@ public class CollectiveTests
     [Fact]
     public void SplitsThatDoNotMatchTheInputAreRejectedWithoutBreakingTheGroup()
     {
-        LocalGroup.Run(2, g =>
+        LocalRanks.Run(2, g =>
         {
             var error = Assert.ThrowsAny<Exception>(() => g.AllToAll(Tensor.Zeros([3, 1]), [1, 1], [1, 1]));
             Assert.Contains("sum to 2", error.Message);

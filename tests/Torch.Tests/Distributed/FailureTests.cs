@@ -10,7 +10,7 @@ public class FailureTests
     {
         var timeout = TimeSpan.FromSeconds(2);
         var watch = Stopwatch.StartNew();
-        var outcomes = LocalGroup.Run(3, g =>
+        var outcomes = LocalRanks.Run(3, g =>
         {
             if (g.Rank == 2)
             {
@@ -32,7 +32,7 @@ public class FailureTests
     [Fact]
     public void AGroupThatFailedRefusesFurtherCollectives()
     {
-        var outcomes = LocalGroup.Run(2, g =>
+        var outcomes = LocalRanks.Run(2, g =>
         {
             if (g.Rank == 1) { Thread.Sleep(3000); return null; }
             Assert.Throws<CollectiveException>(() => g.Barrier());

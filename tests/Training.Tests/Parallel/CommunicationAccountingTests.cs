@@ -24,7 +24,7 @@ public sealed class CommunicationAccountingTests(ITestOutputHelper output)
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
-    public void Head_parallel_moves_n_d_b_per_collective_for_every_k_rank_and_step(int worldSize)
+    public void HeadParallelMovesNDBPerCollectiveForEveryKRankAndStep(int worldSize)
     {
         var run = ParallelRuns.Head(worldSize);
         foreach (var k in ParallelRuns.TopKs)
@@ -55,7 +55,7 @@ public sealed class CommunicationAccountingTests(ITestOutputHelper output)
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
-    public void Expert_parallel_moves_the_routed_copies_plus_the_counts(int worldSize)
+    public void ExpertParallelMovesTheRoutedCopiesPlusTheCounts(int worldSize)
     {
         var run = ParallelRuns.Expert(worldSize);
         var perRank = Experts / worldSize;
@@ -86,7 +86,7 @@ public sealed class CommunicationAccountingTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Expert_parallel_bytes_grow_linearly_with_k_and_head_parallel_bytes_do_not()
+    public void ExpertParallelBytesGrowLinearlyWithKAndHeadParallelBytesDoNot()
     {
         const int worldSize = 4;
         var head = ParallelRuns.Head(worldSize);

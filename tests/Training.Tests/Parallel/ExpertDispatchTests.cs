@@ -18,7 +18,7 @@ public sealed class ExpertDispatchTests
 
     /// <summary>Every token on both ranks picks experts 0 and 1, so rank 1 (experts 2 and 3) receives nothing.</summary>
     [Fact]
-    public void A_rank_that_receives_no_tokens_still_takes_part_in_the_backward_exchanges()
+    public void ARankThatReceivesNoTokensStillTakesPartInTheBackwardExchanges()
     {
         long[] ids = [.. Enumerable.Range(0, Tokens).SelectMany(_ => new long[] { 0, 1 })];
         var results = OnTwoRanks(rank => ids);
@@ -26,7 +26,7 @@ public sealed class ExpertDispatchTests
     }
 
     [Fact]
-    public void Mixed_routing_matches_the_whole_bank()
+    public void MixedRoutingMatchesTheWholeBank()
     {
         long[] Ids(int rank) => [.. Enumerable.Range(0, Tokens).SelectMany(t => new long[] { (t + rank) % Experts, (t + rank + 1 + t % 2) % Experts })];
         AssertMatchesWholeBank(OnTwoRanks(Ids), Ids);
@@ -34,31 +34,12 @@ public sealed class ExpertDispatchTests
 
     private sealed record RankResult(float[] Output, float[] RowGrad, float[] GateGrad);
 
-    private static RankResult[] OnTwoRanks(Func<int, long[]> ids)
+    private static RankResult[] OnTwoRanks(Func<int, long[]> ids) => LocalRanks.Run(2, group =>
     {
-        var address = new RendezvousAddress("127.0.0.1", RendezvousAddress.FreeLocalPort());
-        var results = new RankResult[2];
-        var errors = new Exception?[2];
-        var threads = Enumerable.Range(0, 2).Select(rank => new Thread(() =>
-        {
-            try
-            {
-                using var group = ProcessGroup.Join(address, rank, 2, TimeSpan.FromSeconds(15));
-                using var ledger = new CommunicationLedger();
-                using var bank = Bank(new ExpertPartition(rank, 2).Of(Experts, "experts"));
-                results[rank] = Run(rank, ids(rank), (b, rows, routed) => new ExpertParallelDispatch(group, 0, ledger).Apply(b, rows, routed), bank);
-            }
-            catch (Exception e)
-            {
-                errors[rank] = e;
-            }
-        })).ToArray();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
-        var failed = errors.Select((e, r) => (e, r)).Where(x => x.e is not null).ToArray();
-        if (failed.Length > 0) throw new AggregateException(failed.Select(x => new Exception($"rank {x.r}: {x.e!.Message}", x.e)));
-        return results;
-    }
+        using var ledger = new CommunicationLedger();
+        using var bank = Bank(new ExpertPartition(group.Rank, 2).Of(Experts, "experts"));
+        return Run(group.Rank, ids(group.Rank), (b, rows, routed) => new ExpertParallelDispatch(group, 0, ledger).Apply(b, rows, routed), bank);
+    }, TimeSpan.FromSeconds(15));
 
     private static void AssertMatchesWholeBank(RankResult[] parallel, Func<int, long[]> ids)
     {

@@ -26,18 +26,18 @@ public sealed class ParallelExactnessTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(4)]
-    public void Head_parallel_matches_the_single_process_run(int worldSize) =>
+    public void HeadParallelMatchesTheSingleProcessRun(int worldSize) =>
         AssertMatches(ParallelRuns.Single("mhlmoe"), ParallelRuns.Head(worldSize), ParallelRuns.TopKs, headParallel: true);
 
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(4)]
-    public void Expert_parallel_matches_the_single_process_run(int worldSize) =>
+    public void ExpertParallelMatchesTheSingleProcessRun(int worldSize) =>
         AssertMatches(ParallelRuns.Single("moe"), ParallelRuns.Expert(worldSize), ParallelRuns.TopKs, headParallel: false);
 
     [Fact]
-    public void Data_parallel_matches_the_single_process_run() =>
+    public void DataParallelMatchesTheSingleProcessRun() =>
         AssertMatches(ParallelRuns.Single("moe"), ParallelRuns.Data(2), [4], headParallel: false);
 
     private static void AssertMatches(TrainingRunResult single, TrainingRunResult parallel, int[] topKs, bool headParallel)

@@ -17,8 +17,9 @@ public class ParallelTrainerTests
         bool resume = false, long? stopAfter = null)
     {
         var training = TrainingSandbox.Config(steps: 6, checkpointEvery: 3, evalEvery: 3);
-        var losses = RankThreads.Run(worldSize, mode, context =>
+        var losses = LocalRanks.Run(worldSize, group =>
         {
+            using var context = new ParallelContext(group, mode);
             using var data = sandbox.OpenData(training);
             using var trainer = Trainer.Create(sandbox.Job(model, training, data, run, resume, stopAfter) with { Parallel = context });
             var events = new EventRecorder();
@@ -84,9 +85,10 @@ public class ParallelTrainerTests
     public void ABatchThatDoesNotSplitOverTheRanksIsRefused()
     {
         using var sandbox = new TrainingSandbox();
-        var error = Assert.Throws<AggregateException>(() => RankThreads.Run(3, ParallelMode.Data, context =>
+        var error = Assert.Throws<AggregateException>(() => LocalRanks.Run(3, group =>
         {
             var training = TrainingSandbox.Config(batchSize: 4);
+            using var context = new ParallelContext(group, ParallelMode.Data);
             using var data = sandbox.OpenData(training);
             using var trainer = Trainer.Create(sandbox.Job(TinyModels.Dense(), training, data, "odd") with { Parallel = context });
             return 0;

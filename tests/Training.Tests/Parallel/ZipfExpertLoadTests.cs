@@ -13,7 +13,7 @@ public sealed class ZipfExpertLoadTests
     [InlineData(384, 2, 0.995)]
     [InlineData(128, 1, 0.747)]
     [InlineData(128, 2, 0.986)]
-    public void Rank_zero_gets_the_papers_share_of_tokens(int experts, double skew, double share)
+    public void RankZeroGetsThePapersShareOfTokens(int experts, double skew, double share)
     {
         var shares = ZipfExpertLoad.RankShares(experts, 4, skew);
         var digits = share.ToString(System.Globalization.CultureInfo.InvariantCulture).Length - 2;
@@ -30,7 +30,7 @@ public sealed class ZipfExpertLoadTests
     [InlineData(1.0, 2)]
     [InlineData(2.0, 3)]
     [InlineData(0.5, 4)]
-    public void Inclusion_probabilities_match_enumeration_of_every_pick_order(double skew, int k)
+    public void InclusionProbabilitiesMatchEnumerationOfEveryPickOrder(double skew, int k)
     {
         var p = ZipfExpertLoad.ExpertProbabilities(5, skew);
         var expected = new double[p.Length];
@@ -52,7 +52,7 @@ public sealed class ZipfExpertLoadTests
     }
 
     [Fact]
-    public void More_picks_per_token_spread_the_load_and_the_shares_stay_a_distribution()
+    public void MorePicksPerTokenSpreadTheLoadAndTheSharesStayADistribution()
     {
         var one = ZipfExpertLoad.RankShares(768, 4, 1, topK: 1);
         var four = ZipfExpertLoad.RankShares(768, 4, 1, topK: 4);
@@ -67,7 +67,7 @@ public sealed class ZipfExpertLoadTests
     /// the tolerance is 5 of those.
     /// </summary>
     [Fact]
-    public void Sampled_picks_are_distinct_with_the_modelled_frequencies()
+    public void SampledPicksAreDistinctWithTheModelledFrequencies()
     {
         const int tokens = 100_000, k = 3;
         var p = ZipfExpertLoad.ExpertProbabilities(6, 1.5);
@@ -83,7 +83,7 @@ public sealed class ZipfExpertLoadTests
     }
 
     [Fact]
-    public void Experts_that_do_not_split_evenly_over_the_ranks_are_refused()
+    public void ExpertsThatDoNotSplitEvenlyOverTheRanksAreRefused()
     {
         var error = Assert.Throws<ArgumentException>(() => ZipfExpertLoad.RankShares(10, 4, 1));
         Assert.Contains("10 experts", error.Message);

@@ -23,7 +23,7 @@ public sealed class ZipfImbalanceTests(ITestOutputHelper output)
     private const int Ranks = 4;
 
     [Fact]
-    public void Expert_parallel_load_follows_the_skew_and_head_parallel_load_stays_even()
+    public void ExpertParallelLoadFollowsTheSkewAndHeadParallelLoadStaysEven()
     {
         var reports = ParallelRuns.Zipf();
         var first = reports[0];

@@ -1,12 +1,14 @@
+using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Distributed;
 
-namespace Orleans.MoE.Torch.Tests.Distributed;
+namespace Orleans.MoE.Tests.Shared;
 
 /// <summary>
 /// Runs one body per rank, each on its own thread with its own process group over loopback, the way
-/// P processes would; gloo groups are independent, so threads stand in for processes here.
+/// P processes would; gloo groups are independent, so threads stand in for processes. Compiled into
+/// every test project that needs it (tests/Shared).
 /// </summary>
-internal static class LocalGroup
+internal static class LocalRanks
 {
     public static T[] Run<T>(int worldSize, Func<ProcessGroup, T> body, TimeSpan? timeout = null)
     {
@@ -17,7 +19,7 @@ internal static class LocalGroup
         {
             try
             {
-                using var group = ProcessGroup.Join(address, rank, worldSize, timeout ?? TimeSpan.FromSeconds(30));
+                using var group = ProcessGroup.Join(address, rank, worldSize, timeout ?? TimeSpan.FromSeconds(60));
                 using var scope = DisposeScope.Begin();
                 results[rank] = body(group);
             }
