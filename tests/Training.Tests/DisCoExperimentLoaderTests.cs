@@ -45,6 +45,54 @@ public class DisCoExperimentLoaderTests
     }
 
     [Fact]
+    public void TheDemoLeavesTheDenseUpcyclingControlOff()
+    {
+        Assert.False(DisCoExperimentLoader.LoadFile(DemoPath()).DenseUpcycling.Enabled);
+    }
+
+    [Theory]
+    [InlineData("{ }", true, 600L, 0)]                                      // E x submodels.steps = 4 x 150
+    [InlineData("{ \"budget\": \"one_submodel\", \"expert\": 3 }", true, 150L, 3)]
+    [InlineData("{ \"steps\": 77 }", true, 77L, 0)]
+    [InlineData("{ \"enabled\": false }", false, 600L, 0)]
+    public void TheDenseUpcyclingSectionEnablesTheControlWithItsBudget(string section, bool enabled, long steps, int expert)
+    {
+        var config = DisCoExperimentLoader.Parse(WithControl(section));
+        Assert.Equal(enabled, config.DenseUpcycling.Enabled);
+        Assert.Equal(steps, config.DenseUpcycling.ResolvedSteps(config.Submodels, config.Experts));
+        Assert.Equal(expert, config.DenseUpcycling.Expert);
+    }
+
+    [Fact]
+    public void AMalformedDenseUpcyclingSectionIsRejectedWithEveryProblem()
+    {
+        var json = WithControl("{ \"enabled\": \"yes\", \"budget\": \"double\", \"expert\": 4, \"copies\": 4 }")
+            .Replace("\"lr\": 1e-3", "\"lr\": -1");   // a problem elsewhere is listed with them
+        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var paths = e.Problems.Select(p => p.Path).ToList();
+        Assert.Contains("dense_upcycling.enabled", paths);
+        Assert.Contains("dense_upcycling.budget", paths);
+        Assert.Contains("dense_upcycling.expert", paths);
+        Assert.Contains("dense_upcycling.copies", paths);
+        Assert.Contains("fine_tune.optimizer.lr", paths);
+        Assert.Contains("all_submodels, one_submodel", e.Message);
+        Assert.Contains("use 0 to 3", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{ \"steps\": 0 }", "at least 1")]
+    [InlineData("{ \"steps\": 100, \"budget\": \"one_submodel\" }", "either steps or budget")]
+    [InlineData("[ 1 ]", "dense_upcycling")]
+    public void ADenseUpcyclingBudgetThatCannotBeResolvedIsRejected(string section, string message)
+    {
+        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
+        Assert.Contains(e.Problems, p => p.Path.StartsWith("dense_upcycling", StringComparison.Ordinal) && (p.Path + " " + p.Message).Contains(message));
+    }
+
+    private static string WithControl(string section) =>
+        File.ReadAllText(DemoPath()).Replace("\"name\": \"disco-demo\",", $"\"name\": \"disco-demo\", \"dense_upcycling\": {section},");
+
+    [Fact]
     public void MultiHeadLatentMoeIsRefusedForDisCo()
     {
         var json = File.ReadAllText(DemoPath())

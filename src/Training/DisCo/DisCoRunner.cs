@@ -143,6 +143,9 @@ public static class DisCoRunner
 
         Phase(state, "evaluate", log, () => DisCoFinalEvaluation.Run(config, layout, FinalWeights(layout.Baseline), FinalWeights(layout.FineTune), log));
 
+        if (config.DenseUpcycling.Enabled)
+            DenseUpcyclingControl.Run(config, layout, state, initialState, target, log, progress, cancellation);
+
         var results = DisCoResults.From(config, layout, state);
         DisCoReport.Write(results, layout);
         log.WriteLine($"report: {layout.Report}");
@@ -153,7 +156,7 @@ public static class DisCoRunner
     internal static long? EvaluationWindows(DisCoExperimentConfig config) =>
         config.FineTune.Evaluation.Batches is { } b ? (long)b * (config.FineTune.Evaluation.BatchSize ?? config.FineTune.MicroBatchSize) : null;
 
-    private static void Phase(DisCoState state, string name, TextWriter log, Func<JsonObject> run)
+    internal static void Phase(DisCoState state, string name, TextWriter log, Func<JsonObject> run)
     {
         if (state.IsDone(name))
         {
@@ -168,7 +171,7 @@ public static class DisCoRunner
         log.WriteLine($"phase {name}: done in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    private static JsonObject Training(PhaseTrainingResult r) => new()
+    internal static JsonObject Training(PhaseTrainingResult r) => new()
     {
         ["steps"] = r.Steps,
         ["training_seconds"] = r.TrainingSeconds,
