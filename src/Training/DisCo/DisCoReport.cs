@@ -34,18 +34,19 @@ public static class DisCoReport
         html.AddSection("Steps, loss and perplexity").AddTable(table1);
         html.AddSection("Cost and time").AddTable(table3).AddParagraph(Notes(r));
         var curves = html.AddSection("Training curves");
-        curves.AddFigure(LossByStep(r), "Training loss by step: the baseline, each submodel on its own cluster (dashed), and the fine-tune after the merge" +
+        curves.AddFigure(DisCoCharts.LossByStep(r), "Training loss by step: the baseline, each submodel on its own cluster (dashed), and the fine-tune after the merge" +
             (r.Control is null ? "." : "; the control's dense submodel on all data (dashed) and its fine-tune after the copy."));
-        curves.AddFigure(LossByDollars(r), "Training loss against cumulative dollars under the price table.");
-        curves.AddFigure(HeldOutByPhase(r), "Held-out perplexity after each phase.");
+        curves.AddFigure(DisCoCharts.LossByDollars(r), "Training loss against cumulative dollars under the price table. The S-phase curve is the slowest submodel's loss on its own cluster, " +
+            "which can sit far below the loss on all the data.");
+        curves.AddFigure(DisCoCharts.HeldOutByPhase(r), "Held-out perplexity after each phase.");
         var experts = html.AddSection("Experts and clusters");
-        experts.AddFigure(ClusterPerplexity(r), "Held-out perplexity on each cluster's validation documents.");
-        experts.AddFigure(ExpertLoad(r), "Expert load: the share of assignments each expert receives, averaged over the clusters' held-out tokens (1/E is perfect balance).");
-        var evaluated = EvaluatedModels(r).ToDictionary(m => m.Label, m => m.Measured);
-        experts.AddFigure(Routing(r, "DisCo", evaluated["DisCo"]), "Share of each cluster's tokens routed to each expert (DisCo, after fine-tuning).");
-        experts.AddFigure(Routing(r, "baseline", evaluated["baseline"]), "The same for the baseline, whose experts were never tied to a cluster.");
+        experts.AddFigure(DisCoCharts.ClusterPerplexity(r), "Held-out perplexity on each cluster's validation documents.");
+        experts.AddFigure(DisCoCharts.ExpertLoad(r), "Expert load: the share of assignments each expert receives, averaged over the clusters' held-out tokens (1/E is perfect balance).");
+        var evaluated = DisCoCharts.EvaluatedModels(r).ToDictionary(m => m.Label, m => m.Measured);
+        experts.AddFigure(DisCoCharts.Routing(r, "DisCo", evaluated["DisCo"]), "Share of each cluster's tokens routed to each expert (DisCo, after fine-tuning).");
+        experts.AddFigure(DisCoCharts.Routing(r, "baseline", evaluated["baseline"]), "The same for the baseline, whose experts were never tied to a cluster.");
         if (r.Control is not null)
-            experts.AddFigure(Routing(r, "dense-upcycling control", evaluated["dense-upcycling control"]),
+            experts.AddFigure(DisCoCharts.Routing(r, "dense-upcycling control", evaluated["dense-upcycling control"]),
                 "The same for the dense-upcycling control, whose experts started as identical copies.");
         html.AddSection("Configuration").AddPreformatted(File.ReadAllText(layout.ResolvedConfig));
         html.Save(layout.Report);
@@ -140,110 +141,6 @@ public static class DisCoReport
         return $" Dense-upcycling control: one dense submodel (backbone + expert slot {spec.Expert} of the initialisation) trained on all the data " +
                $"for {budget}, with the S-phase's settings; copied into all {r.Config.Experts} expert slots, router as DisCo's, then fine-tuned like DisCo. " +
                "It runs on one low-cost device, so it is charged its own time (compare with DisCo's 'each submodel charged its own time' total).";
-    }
-
-    private static string LossByStep(DisCoResults r)
-    {
-        var chart = new SvgLineChart { Title = "Training loss", XTitle = "step", YTitle = "loss (nats/token)" };
-        chart.Add(LineSeries.FromColumns("baseline", r.BaselineLoss.Steps, r.BaselineLoss.Values));
-        for (var k = 0; k < r.SubmodelLoss.Count; k++)
-            chart.Add(LineSeries.FromColumns($"submodel {k}", r.SubmodelLoss[k].Steps, r.SubmodelLoss[k].Values, dashed: true));
-        var offset = r.SubmodelLoss.Max(s => s.Steps.Count == 0 ? 0 : s.Steps[^1]);
-        chart.Add(LineSeries.FromColumns("DisCo fine-tune", r.FineTuneLoss.Steps.Select(s => s + offset).ToList(), r.FineTuneLoss.Values));
-        chart.AddVerticalMarker("merge", offset);
-        if (r.Control is { } control)
-        {
-            chart.Add(LineSeries.FromColumns("control: dense on all data", control.DenseLoss.Steps, control.DenseLoss.Values, dashed: true));
-            var copied = control.DenseLoss.Steps.Count == 0 ? 0 : control.DenseLoss.Steps[^1];
-            chart.Add(LineSeries.FromColumns("control: fine-tune", control.FineTuneLoss.Steps.Select(s => s + copied).ToList(), control.FineTuneLoss.Values));
-            chart.AddVerticalMarker("control copied", copied);
-        }
-        if (r.Phase("fine_tune")["target_loss"] is { } target) chart.AddHorizontalReference("target (baseline final)", (double)target);
-        return chart.Render();
-    }
-
-    private static string LossByDollars(DisCoResults r)
-    {
-        var p = r.Config.Prices;
-        var chart = new SvgLineChart { Title = "Training loss by money spent", XTitle = "cumulative $", YTitle = "loss (nats/token)" };
-        chart.Add(LineSeries.FromColumns("baseline", r.BaselineLoss.Seconds.Select(s => p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), r.BaselineLoss.Values));
-        // The S-phase as the paper charges it: E devices for the slowest submodel's time.
-        var slowest = r.SubmodelLoss.OrderByDescending(s => s.Seconds.Count == 0 ? 0 : s.Seconds[^1]).First();
-        var e = r.Config.Experts;
-        chart.Add(LineSeries.FromColumns("DisCo S-phase (slowest submodel)", slowest.Seconds.Select(s => e * p.LowCost.Hours(s) * p.LowCost.DollarsPerHour).ToList(), slowest.Values, dashed: true));
-        var spent = r.Cost.SubmodelPhaseDollars;
-        chart.Add(LineSeries.FromColumns("DisCo fine-tune", r.FineTuneLoss.Seconds.Select(s => spent + p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), r.FineTuneLoss.Values));
-        if (r.Control is { } control)
-        {
-            chart.Add(LineSeries.FromColumns("control: dense on all data", control.DenseLoss.Seconds.Select(s => p.LowCost.Hours(s) * p.LowCost.DollarsPerHour).ToList(),
-                control.DenseLoss.Values, dashed: true));
-            chart.Add(LineSeries.FromColumns("control: fine-tune", control.FineTuneLoss.Seconds
-                .Select(s => control.Cost.DenseDollars + p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), control.FineTuneLoss.Values));
-        }
-        return chart.Render();
-    }
-
-    private static string HeldOutByPhase(DisCoResults r)
-    {
-        var eval = (JsonObject)r.Phase("evaluate");
-        List<string> labels = ["baseline", "DisCo merged", "DisCo fine-tuned"];
-        List<double> values = [(double)eval["baseline"]!["held_out_perplexity"]!, (double)r.Phase("integrate")["held_out_perplexity"]!,
-            (double)eval["disco"]!["held_out_perplexity"]!];
-        if (r.Control is not null)
-        {
-            labels.AddRange(["control copied", "control fine-tuned"]);
-            values.AddRange([(double)r.Phase(DenseUpcyclingControl.Upcycle)["held_out_perplexity"]!,
-                (double)r.Phase(DenseUpcyclingControl.Evaluate)["held_out_perplexity"]!]);
-        }
-        var chart = new SvgBarChart(labels) { Title = "Held-out perplexity", YTitle = "perplexity", ValueFormat = "0.00" };
-        chart.AddSeries("perplexity", values);
-        return chart.Render();
-    }
-
-    private static string ClusterPerplexity(DisCoResults r)
-    {
-        var eval = (JsonObject)r.Phase("evaluate");
-        var chart = new SvgBarChart(Enumerable.Range(0, r.Config.Experts).Select(k => $"cluster {k}").ToList())
-            { Title = "Held-out perplexity per cluster", YTitle = "perplexity", ValueFormat = "0.0" };
-        foreach (var (label, measured) in EvaluatedModels(r))
-            chart.AddSeries(label, measured["cluster_perplexity"]!.AsArray().Select(v => (double?)v ?? double.NaN).ToList());
-        return chart.Render();
-    }
-
-    private static string ExpertLoad(DisCoResults r)
-    {
-        var e = r.Config.Experts;
-        var chart = new SvgBarChart(Enumerable.Range(0, e).Select(j => $"expert {j}").ToList())
-            { Title = "Expert load", YTitle = "share of assignments", ValueFormat = "0.00" };
-        foreach (var (label, measured) in EvaluatedModels(r))
-        {
-            var rows = measured["routing"]!.AsArray();
-            chart.AddSeries(label, Enumerable.Range(0, e).Select(j => rows.Average(row => (double?)row![j] ?? double.NaN)).ToList());
-        }
-        chart.AddHorizontalReference("1/E", 1.0 / e);
-        return chart.Render();
-    }
-
-    /// <summary>The fine-tuned models' final measurements, by the name the charts give them.</summary>
-    private static IEnumerable<(string Label, JsonObject Measured)> EvaluatedModels(DisCoResults r)
-    {
-        var eval = (JsonObject)r.Phase("evaluate");
-        yield return ("baseline", (JsonObject)eval["baseline"]!);
-        yield return ("DisCo", (JsonObject)eval["disco"]!);
-        if (r.Control is not null) yield return ("dense-upcycling control", r.Phase(DenseUpcyclingControl.Evaluate));
-    }
-
-    private static string Routing(DisCoResults r, string label, JsonObject measured)
-    {
-        var rows = measured["routing"]!.AsArray();
-        var e = r.Config.Experts;
-        var matrix = new double[rows.Count, e];
-        for (var k = 0; k < rows.Count; k++)
-            for (var j = 0; j < e; j++) matrix[k, j] = (double?)rows[k]![j] ?? double.NaN;
-        return new SvgHeatmap(matrix, Enumerable.Range(0, rows.Count).Select(k => $"cluster {k}").ToList(), Enumerable.Range(0, e).Select(j => $"expert {j}").ToList())
-        {
-            Title = $"Routing: {label}", RowTitle = "cluster", ColumnTitle = "expert", Min = 0, Max = 1, ValueFormat = "0.00",
-        }.Render();
     }
 
     private static string F2(JsonNode? v) => v is null ? "-" : ((double)v).ToString("F2", C);
