@@ -4,14 +4,25 @@ namespace Orleans.MoE.Training.Tests;
 
 public class DisCoExperimentLoaderTests
 {
-    private static string DemoPath()
+    private static string DemoPath() => ExperimentPath("disco-demo.json");
+
+    private static string ExperimentPath(string file)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            var path = Path.Combine(dir.FullName, "experiments", "disco-demo.json");
+            var path = Path.Combine(dir.FullName, "experiments", file);
             if (File.Exists(path)) return path;
         }
-        throw new FileNotFoundException("experiments/disco-demo.json not found above the test directory");
+        throw new FileNotFoundException($"experiments/{file} not found above the test directory");
+    }
+
+    [Fact]
+    public void TheLargerExperimentLoadsWithTheControlOnTheSPhasesTokens()
+    {
+        var config = DisCoExperimentLoader.LoadFile(ExperimentPath("disco-e4-larger.json"));
+        Assert.Equal(4, config.Experts);
+        Assert.True(config.DenseUpcycling.Enabled);
+        Assert.Equal(4 * config.Submodels.Steps, config.DenseUpcycling.ResolvedSteps(config.Submodels, config.Experts));
     }
 
     [Fact]
