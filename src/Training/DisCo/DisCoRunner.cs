@@ -13,7 +13,8 @@ namespace Orleans.MoE.Training.DisCo;
 /// <summary>
 /// Runs an MoE-DisCo experiment and its baseline in this process, phase after phase: prepare the
 /// corpus, cluster it, train the baseline (its final loss is the fine-tune's target), train the E
-/// submodels one after another, integrate, fine-tune, evaluate, report. Each phase is a plain
+/// submodels one after another, integrate, fine-tune, evaluate, then (when the experiment enables it)
+/// the dense-upcycling control's phases (<see cref="DenseUpcyclingControl"/>), report. Each phase is a plain
 /// library call; a finished phase is recorded in state.json and skipped when the experiment runs
 /// again, and an interrupted training phase resumes from its last checkpoint.
 /// </summary>
