@@ -7,7 +7,7 @@ namespace Orleans.MoE.Training.Tests;
 
 public class DisCoDecompositionTests
 {
-    private static ModelConfig Moe(FfnKind kind = FfnKind.Moe, int experts = 3) => new()
+    internal static ModelConfig Moe(FfnKind kind = FfnKind.Moe, int experts = 3) => new()
     {
         VocabSize = 32,
         DModel = 16,

@@ -4,14 +4,25 @@ namespace Orleans.MoE.Training.Tests;
 
 public class DisCoExperimentLoaderTests
 {
-    private static string DemoPath()
+    private static string DemoPath() => ExperimentPath("disco-demo.json");
+
+    private static string ExperimentPath(string file)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            var path = Path.Combine(dir.FullName, "experiments", "disco-demo.json");
+            var path = Path.Combine(dir.FullName, "experiments", file);
             if (File.Exists(path)) return path;
         }
-        throw new FileNotFoundException("experiments/disco-demo.json not found above the test directory");
+        throw new FileNotFoundException($"experiments/{file} not found above the test directory");
+    }
+
+    [Fact]
+    public void TheLargerExperimentLoadsWithTheControlOnTheSPhasesTokens()
+    {
+        var config = DisCoExperimentLoader.LoadFile(ExperimentPath("disco-e4-larger.json"));
+        Assert.Equal(4, config.Experts);
+        Assert.True(config.DenseUpcycling.Enabled);
+        Assert.Equal(4 * config.Submodels.Steps, config.DenseUpcycling.ResolvedSteps(config.Submodels, config.Experts));
     }
 
     [Fact]
@@ -43,6 +54,54 @@ public class DisCoExperimentLoaderTests
         Assert.StartsWith("bad.json: ", e.Message);
         Assert.Contains("kmeans, random", e.Message);
     }
+
+    [Fact]
+    public void TheDemoLeavesTheDenseUpcyclingControlOff()
+    {
+        Assert.False(DisCoExperimentLoader.LoadFile(DemoPath()).DenseUpcycling.Enabled);
+    }
+
+    [Theory]
+    [InlineData("{ }", true, 600L, 0)]                                      // E x submodels.steps = 4 x 150
+    [InlineData("{ \"budget\": \"one_submodel\", \"expert\": 3 }", true, 150L, 3)]
+    [InlineData("{ \"steps\": 77 }", true, 77L, 0)]
+    [InlineData("{ \"enabled\": false }", false, 600L, 0)]
+    public void TheDenseUpcyclingSectionEnablesTheControlWithItsBudget(string section, bool enabled, long steps, int expert)
+    {
+        var config = DisCoExperimentLoader.Parse(WithControl(section));
+        Assert.Equal(enabled, config.DenseUpcycling.Enabled);
+        Assert.Equal(steps, config.DenseUpcycling.ResolvedSteps(config.Submodels, config.Experts));
+        Assert.Equal(expert, config.DenseUpcycling.Expert);
+    }
+
+    [Fact]
+    public void AMalformedDenseUpcyclingSectionIsRejectedWithEveryProblem()
+    {
+        var json = WithControl("{ \"enabled\": \"yes\", \"budget\": \"double\", \"expert\": 4, \"copies\": 4 }")
+            .Replace("\"lr\": 1e-3", "\"lr\": -1");   // a problem elsewhere is listed with them
+        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var paths = e.Problems.Select(p => p.Path).ToList();
+        Assert.Contains("dense_upcycling.enabled", paths);
+        Assert.Contains("dense_upcycling.budget", paths);
+        Assert.Contains("dense_upcycling.expert", paths);
+        Assert.Contains("dense_upcycling.copies", paths);
+        Assert.Contains("fine_tune.optimizer.lr", paths);
+        Assert.Contains("all_submodels, one_submodel", e.Message);
+        Assert.Contains("use 0 to 3", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{ \"steps\": 0 }", "at least 1")]
+    [InlineData("{ \"steps\": 100, \"budget\": \"one_submodel\" }", "either steps or budget")]
+    [InlineData("[ 1 ]", "dense_upcycling")]
+    public void ADenseUpcyclingBudgetThatCannotBeResolvedIsRejected(string section, string message)
+    {
+        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
+        Assert.Contains(e.Problems, p => p.Path.StartsWith("dense_upcycling", StringComparison.Ordinal) && (p.Path + " " + p.Message).Contains(message));
+    }
+
+    private static string WithControl(string section) =>
+        File.ReadAllText(DemoPath()).Replace("\"name\": \"disco-demo\",", $"\"name\": \"disco-demo\", \"dense_upcycling\": {section},");
 
     [Fact]
     public void MultiHeadLatentMoeIsRefusedForDisCo()

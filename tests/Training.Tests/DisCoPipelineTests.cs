@@ -30,9 +30,9 @@ public sealed class DisCoPipelineTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private string Experiment() => $$"""
+    private string Experiment(string control = "") => $$"""
         {
-          "name": "tiny",
+          "name": "tiny",{{control}}
           "model": {
             "vocab_size": 320, "d_model": 16, "num_layers": 2, "max_seq_len": 16,
             "attention": { "num_heads": 2 },
@@ -53,9 +53,12 @@ public sealed class DisCoPipelineTests : IDisposable
         }
         """;
 
-    private DisCoResults Run(string directory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
+    /// <summary>The dense-upcycling control with its default budget: E x submodels.steps = 12 steps.</summary>
+    private const string Control = """ "dense_upcycling": { "expert": 1 },""";
+
+    private DisCoResults Run(string directory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default, string control = "")
     {
-        var text = Experiment();
+        var text = Experiment(control);
         return DisCoRunner.Run(DisCoExperimentLoader.Parse(text), text, directory, TextWriter.Null, progress, cancellation);
     }
 
@@ -128,6 +131,84 @@ public sealed class DisCoPipelineTests : IDisposable
         var (a, b) = ((JsonObject)straight.Phase("evaluate"), (JsonObject)resumed.Phase("evaluate"));
         Assert.Equal((double)a["disco"]!["held_out_loss"]!, (double)b["disco"]!["held_out_loss"]!);
         Assert.Equal((double)a["baseline"]!["held_out_loss"]!, (double)b["baseline"]!["held_out_loss"]!);
+    }
+
+    [Fact]
+    public void TheDenseUpcyclingControlProducesItsArtifactsAndReportRowsMatchingItsMetrics()
+    {
+        var directory = Path.Combine(_root, "control");
+        var results = Run(directory, control: Control);
+        var layout = new DisCoLayout(directory);
+        foreach (var path in new[] { layout.ControlUpcycled, Path.Combine(layout.ControlDense, MetricsLog.FileName),
+                     Path.Combine(layout.ControlFineTune, MetricsLog.FileName), layout.Report, layout.Summary })
+        {
+            Assert.True(File.Exists(path), $"{path} is missing");
+        }
+
+        // The budget: as many tokens as the two submodels together, on all the data.
+        var dense = PhaseTraining.Summarise(layout.ControlDense, window: 2);
+        Assert.Equal(12, dense.Steps);
+        Assert.Equal(12L * 4 * 16, (long)results.Phase("control_dense")["tokens"]!);
+        var fineTune = PhaseTraining.Summarise(layout.ControlFineTune, window: 2);
+        var phase = results.Phase("control_fine_tune");
+        Assert.Equal(fineTune.Steps, (long)phase["steps"]!);
+        Assert.Equal(fineTune.FinalLoss, (double)phase["final_loss"]!, 12);
+        Assert.Equal((double)results.Phase("fine_tune")["target_loss"]!, (double)phase["target_loss"]!);
+
+        // Table 1 and Table 3 rows carry the control's own numbers.
+        var summary = File.ReadAllText(layout.Summary);
+        var perplexity = (double)results.Phase("control_evaluate")["held_out_perplexity"]!;
+        Assert.Equal(["0", "12", "-", $"{(double)results.Phase("control_upcycle")["held_out_perplexity"]!:F2}"],
+            Row(summary, "Dense-upcycling control, copied (before fine-tune)"));
+        Assert.Equal([$"{fineTune.Steps}", "12", $"{fineTune.FinalLoss:F4}", $"{perplexity:F2}"], Row(summary, "Dense-upcycling control, fine-tuned"));
+        var cost = results.Control!.Cost;
+        var denseHours = (double)results.Phase("control_dense")["training_seconds"]! / 3600;
+        Assert.Equal(denseHours * 0.35, cost.DenseDollars, 12);
+        Assert.Equal((double)phase["training_seconds"]! / 3600 * 2.28, cost.FineTuneDollars, 12);
+        Assert.Equal(["low-cost x1", $"{denseHours:F4}", $"${cost.DenseDollars:F4}"], Row(summary, "Control: dense submodel on all data"));
+        Assert.Equal(["", $"{cost.TotalHours:F4}", $"${cost.TotalDollars:F4}"], Row(summary, "Dense-upcycling control total"));
+
+        // The report plots it beside DisCo and the baseline.
+        var html = File.ReadAllText(layout.Report);
+        foreach (var label in new[] { "Routing: dense-upcycling control", "control: dense on all data", "control: fine-tune", "control fine-tuned", "control copied" })
+            Assert.Contains(label, html);
+    }
+
+    [Fact]
+    public void TheControlInterruptedInItsPhasesAndRunAgainEndsWithTheSameMetrics()
+    {
+        var straight = Run(Path.Combine(_root, "control-straight"), control: Control);
+
+        // Stop in the control's dense submodel (the fifth training run: baseline, two submodels,
+        // fine-tune, dense), then, once resumed, in the control's fine-tune.
+        var directory = Path.Combine(_root, "control-interrupted");
+        foreach (var (stopAtRun, stopAtStep) in new[] { (5, 5L), (2, 1L) })
+        {
+            using var cancel = new CancellationTokenSource();
+            var runs = 0;
+            var progress = new Callback(e =>
+            {
+                if (e is RunStarted) runs++;
+                if (runs == stopAtRun && e is StepCompleted step && step.Step == stopAtStep) cancel.Cancel();
+            });
+            Assert.ThrowsAny<OperationCanceledException>(() => Run(directory, progress, cancel.Token, Control));
+        }
+        var resumed = Run(directory, control: Control);
+
+        foreach (var phase in new[] { "control_dense", "control_fine_tune" })
+        {
+            Assert.Equal((long)straight.Phase(phase)["steps"]!, (long)resumed.Phase(phase)["steps"]!);
+            Assert.Equal((double)straight.Phase(phase)["final_loss"]!, (double)resumed.Phase(phase)["final_loss"]!);
+        }
+        Assert.Equal((double)straight.Phase("control_upcycle")["held_out_loss"]!, (double)resumed.Phase("control_upcycle")["held_out_loss"]!);
+        Assert.Equal((double)straight.Phase("control_evaluate")["held_out_loss"]!, (double)resumed.Phase("control_evaluate")["held_out_loss"]!);
+    }
+
+    /// <summary>The cells after the first of the Markdown table row that starts with <paramref name="label"/>.</summary>
+    private static string[] Row(string markdown, string label)
+    {
+        var line = markdown.Split('\n').Single(l => l.StartsWith($"| {label} ", StringComparison.Ordinal));
+        return line.Trim().Trim('|').Split('|').Skip(1).Select(c => c.Trim()).ToArray();
     }
 
     [Fact]

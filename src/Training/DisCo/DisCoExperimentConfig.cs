@@ -43,6 +43,9 @@ public sealed record DisCoExperimentConfig
 
     public DevicePriceTable Prices { get; init; } = DevicePriceTable.Paper;
 
+    /// <summary>The dense-upcycling control (off unless the experiment file enables it).</summary>
+    public DenseUpcyclingSpec DenseUpcycling { get; init; } = new();
+
     public int Experts => Model.Layers.Ffn.Moe?.NumExperts ?? 0;
 }
 
@@ -104,4 +107,37 @@ public sealed record IntegrationSpec
     public BackboneAveraging Averaging { get; init; } = BackboneAveraging.Uniform;
 
     public RouterInitialisation Router { get; init; } = RouterInitialisation.Initial;
+}
+
+/// <summary>How long the control's dense submodel trains when no explicit step count is given.</summary>
+public enum DenseUpcyclingBudget
+{
+    /// <summary>E x submodels.steps: the same tokens as the E submodels together (the default).</summary>
+    AllSubmodels,
+
+    /// <summary>submodels.steps: the same steps, and about the same time, as one submodel.</summary>
+    OneSubmodel,
+}
+
+/// <summary>
+/// The dense-upcycling control: one dense submodel (the shared backbone + one expert, decomposed
+/// exactly as DisCo's submodels) trained on all the data, copied into every expert slot, given the
+/// router DisCo's integration would give it, then fine-tuned like DisCo. It separates what the
+/// clusters and independent branches contribute from what cheap dense pre-training alone does.
+/// </summary>
+public sealed record DenseUpcyclingSpec
+{
+    public bool Enabled { get; init; }
+
+    public DenseUpcyclingBudget Budget { get; init; } = DenseUpcyclingBudget.AllSubmodels;
+
+    /// <summary>Optimizer steps of the dense submodel; overrides <see cref="Budget"/> when set.</summary>
+    public long? Steps { get; init; }
+
+    /// <summary>The expert slot of the MoE initialisation the dense submodel starts from.</summary>
+    public int Expert { get; init; }
+
+    /// <summary>The dense submodel's steps: <see cref="Steps"/>, or the budget rule applied to the S-phase.</summary>
+    public long ResolvedSteps(TrainingConfig submodels, int experts) =>
+        Steps ?? (Budget == DenseUpcyclingBudget.AllSubmodels ? experts * submodels.Steps : submodels.Steps);
 }

@@ -56,6 +56,8 @@ public static class DisCoExperimentLoader
             var window = r.Int("target_loss_window", false, "steps averaged when comparing the loss with the target");
             var baseline = Training(r, "baseline", problems);
             var prices = ReadPrices(r.Object("prices", false, "dollars per hour of each device class"));
+            var (control, controlBudgetGiven) = ReadDenseUpcycling(r.Object("dense_upcycling", false,
+                "the dense-upcycling control: one dense submodel on all data copied into every expert"));
             r.ReportUnknownFields();
 
             if (model is not null)
@@ -72,6 +74,7 @@ public static class DisCoExperimentLoader
                         $"{training.ContextLength} exceeds model.max_seq_len ({model.MaxSeqLen})");
                 }
             }
+            CheckDenseUpcycling(control, controlBudgetGiven, model, problems);
             problems.Check(window is null or >= 1, "target_loss_window", "must be at least 1");
             problems.Check(data.MaxBytesPerDomain > 0, "data.max_bytes_per_domain", "must be positive");
             problems.Check(data.ValidationFraction is > 0 and < 1, "data.validation_fraction",
@@ -97,6 +100,7 @@ public static class DisCoExperimentLoader
                 TargetLossWindow = window ?? 10,
                 Baseline = baseline!,
                 Prices = prices,
+                DenseUpcycling = control,
             };
         }
     }
@@ -161,6 +165,36 @@ public static class DisCoExperimentLoader
         };
         r.ReportUnknownFields();
         return spec;
+    }
+
+    private static (DenseUpcyclingSpec Spec, bool BudgetGiven) ReadDenseUpcycling(ConfigReader? r)
+    {
+        if (r is null) return (new DenseUpcyclingSpec(), false);
+        var budget = r.Enum<DenseUpcyclingBudget>("budget", false,
+            "the dense submodel's steps: all_submodels (E x submodels.steps, the S-phase's tokens) or one_submodel (submodels.steps)");
+        var spec = new DenseUpcyclingSpec
+        {
+            // A section that is present runs the control unless it says otherwise.
+            Enabled = r.Bool("enabled", false, "true runs the control; false keeps the section but skips it") ?? true,
+            Budget = budget ?? DenseUpcyclingBudget.AllSubmodels,
+            Steps = r.Long("steps", false, "explicit optimizer steps of the dense submodel (instead of budget)"),
+            Expert = r.Int("expert", false, "the expert slot of the MoE initialisation the dense submodel starts from") ?? 0,
+        };
+        r.ReportUnknownFields();
+        return (spec, budget is not null);
+    }
+
+    private static void CheckDenseUpcycling(DenseUpcyclingSpec spec, bool budgetGiven, ModelConfig? model, ConfigProblems problems)
+    {
+        problems.Check(spec.Steps is null or >= 1, "dense_upcycling.steps", "must be at least 1 (or leave it out and give a budget)");
+        problems.Check(spec.Steps is null || !budgetGiven, "dense_upcycling.steps",
+            "give either steps or budget, not both: steps fixes the dense submodel's length, budget derives it from submodels.steps");
+        var experts = model?.Layers.Ffn.Moe?.NumExperts ?? 0;
+        if (model is not null && experts > 0)
+            problems.Check(spec.Expert >= 0 && spec.Expert < experts, "dense_upcycling.expert",
+                $"{spec.Expert} is not an expert slot of the model; use 0 to {experts - 1}");
+        else
+            problems.Check(spec.Expert >= 0, "dense_upcycling.expert", "must be 0 or more");
     }
 
     private static DevicePriceTable ReadPrices(ConfigReader? r)

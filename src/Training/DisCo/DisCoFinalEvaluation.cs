@@ -26,7 +26,8 @@ internal static class DisCoFinalEvaluation
         return result;
     }
 
-    private static JsonObject Measure(DisCoExperimentConfig config, DisCoLayout layout, Transformer model)
+    /// <summary>Held-out perplexity overall and per cluster, and the routing matrix, of one MoE.</summary>
+    internal static JsonObject Measure(DisCoExperimentConfig config, DisCoLayout layout, Transformer model)
     {
         var (context, batch) = (config.FineTune.ContextLength, config.FineTune.MicroBatchSize);
         var windows = DisCoRunner.EvaluationWindows(config);

@@ -14,6 +14,9 @@ public sealed record DisCoLayout(string Root)
     public string Submodel(int k) => Path.Combine(Root, "submodels", $"expert-{k:D2}");
     public string Integrated => Path.Combine(Root, "integrated", "model.safetensors");
     public string FineTune => Path.Combine(Root, "fine_tune");
+    public string ControlDense => Path.Combine(Root, "control", "dense");
+    public string ControlUpcycled => Path.Combine(Root, "control", "upcycled", "model.safetensors");
+    public string ControlFineTune => Path.Combine(Root, "control", "fine_tune");
     public string ReportDirectory => Path.Combine(Root, "report");
     public string Report => Path.Combine(ReportDirectory, "report.html");
     public string Summary => Path.Combine(ReportDirectory, "summary.md");

@@ -34,14 +34,20 @@ public static class DisCoReport
         html.AddSection("Steps, loss and perplexity").AddTable(table1);
         html.AddSection("Cost and time").AddTable(table3).AddParagraph(Notes(r));
         var curves = html.AddSection("Training curves");
-        curves.AddFigure(LossByStep(r), "Training loss by step: the baseline, each submodel on its own cluster (dashed), and the fine-tune after the merge.");
-        curves.AddFigure(LossByDollars(r), "Training loss against cumulative dollars under the price table.");
-        curves.AddFigure(HeldOutByPhase(r), "Held-out perplexity after each phase.");
+        curves.AddFigure(DisCoCharts.LossByStep(r), "Training loss by step: the baseline, each submodel on its own cluster (dashed), and the fine-tune after the merge" +
+            (r.Control is null ? "." : "; the control's dense submodel on all data (dashed) and its fine-tune after the copy."));
+        curves.AddFigure(DisCoCharts.LossByDollars(r), "Training loss against cumulative dollars under the price table. The S-phase curve is the slowest submodel's loss on its own cluster, " +
+            "which can sit far below the loss on all the data.");
+        curves.AddFigure(DisCoCharts.HeldOutByPhase(r), "Held-out perplexity after each phase.");
         var experts = html.AddSection("Experts and clusters");
-        experts.AddFigure(ClusterPerplexity(r), "Held-out perplexity on each cluster's validation documents.");
-        experts.AddFigure(ExpertLoad(r), "Expert load: the share of assignments each expert receives, averaged over the clusters' held-out tokens (1/E is perfect balance).");
-        experts.AddFigure(Routing(r, "disco"), "Share of each cluster's tokens routed to each expert (DisCo, after fine-tuning).");
-        experts.AddFigure(Routing(r, "baseline"), "The same for the baseline, whose experts were never tied to a cluster.");
+        experts.AddFigure(DisCoCharts.ClusterPerplexity(r), "Held-out perplexity on each cluster's validation documents.");
+        experts.AddFigure(DisCoCharts.ExpertLoad(r), "Expert load: the share of assignments each expert receives, averaged over the clusters' held-out tokens (1/E is perfect balance).");
+        var evaluated = DisCoCharts.EvaluatedModels(r).ToDictionary(m => m.Label, m => m.Measured);
+        experts.AddFigure(DisCoCharts.Routing(r, "DisCo", evaluated["DisCo"]), "Share of each cluster's tokens routed to each expert (DisCo, after fine-tuning).");
+        experts.AddFigure(DisCoCharts.Routing(r, "baseline", evaluated["baseline"]), "The same for the baseline, whose experts were never tied to a cluster.");
+        if (r.Control is not null)
+            experts.AddFigure(DisCoCharts.Routing(r, "dense-upcycling control", evaluated["dense-upcycling control"]),
+                "The same for the dense-upcycling control, whose experts started as identical copies.");
         html.AddSection("Configuration").AddPreformatted(File.ReadAllText(layout.ResolvedConfig));
         html.Save(layout.Report);
     }
@@ -52,7 +58,11 @@ public static class DisCoReport
         return string.Create(C,
             $"Held-out perplexity: DisCo {(double)eval["disco"]!["held_out_perplexity"]!:F2} vs baseline {(double)eval["baseline"]!["held_out_perplexity"]!:F2}. " +
             $"Cost: DisCo ${r.Cost.TotalDollars:F4} vs baseline ${r.Cost.BaselineDollars:F4} ({r.Cost.Reduction:P1} lower under the paper's formula; " +
-            $"{r.Cost.ReductionSumVariant:P1} charging each submodel its own time; {r.Cost.ReductionAllIn:P1} including clustering and integration).");
+            $"{r.Cost.ReductionSumVariant:P1} charging each submodel its own time; {r.Cost.ReductionAllIn:P1} including clustering and integration).") +
+            (r.Control is { } control
+                ? string.Create(C, $" Dense-upcycling control: perplexity {(double)r.Phase(DenseUpcyclingControl.Evaluate)["held_out_perplexity"]!:F2}, " +
+                  $"cost ${control.Cost.TotalDollars:F4} ({control.Cost.Reduction:P1} lower than the baseline).")
+                : "");
     }
 
     private static ReportTable Table1(DisCoResults r)
@@ -65,11 +75,24 @@ public static class DisCoReport
         table.AddRow("Full-parameter baseline", $"{(long)baseline["steps"]!}", "-", F4(baseline["final_loss"]), F2(eval["baseline"]!["held_out_perplexity"]));
         table.AddRow("MoE-DisCo, merged (before fine-tune)", "0", $"{submodelSteps}", "-", F2(r.Phase("integrate")["held_out_perplexity"]));
         table.AddRow("MoE-DisCo, fine-tuned", $"{(long)fineTune["steps"]!}", $"{submodelSteps}", F4(fineTune["final_loss"]), F2(eval["disco"]!["held_out_perplexity"]));
-        table.Caption = (bool?)fineTune["reached_target"] == true
-            ? string.Create(C, $"The fine-tune stopped when its loss reached the baseline's final loss ({(double)fineTune["target_loss"]!:F4}).")
-            : "The fine-tune ran all its configured steps" + (fineTune["target_loss"] is null ? "." : " without reaching the baseline's final loss.");
+        table.Caption = StoppingRule("The fine-tune", fineTune);
+        if (r.Control is not null)
+        {
+            var denseSteps = $"{(long)r.Phase(DenseUpcyclingControl.Dense)["steps"]!}";
+            var controlFineTune = r.Phase(DenseUpcyclingControl.FineTune);
+            table.AddRow("Dense-upcycling control, copied (before fine-tune)", "0", denseSteps, "-",
+                F2(r.Phase(DenseUpcyclingControl.Upcycle)["held_out_perplexity"]));
+            table.AddRow("Dense-upcycling control, fine-tuned", $"{(long)controlFineTune["steps"]!}", denseSteps, F4(controlFineTune["final_loss"]),
+                F2(r.Phase(DenseUpcyclingControl.Evaluate)["held_out_perplexity"]));
+            table.Caption += " " + StoppingRule("The control's fine-tune", controlFineTune) +
+                             " The control's cheap-device steps are its one dense submodel's, on all the data.";
+        }
         return table;
     }
+
+    private static string StoppingRule(string phase, JsonObject fineTune) => (bool?)fineTune["reached_target"] == true
+        ? string.Create(C, $"{phase} stopped when its loss reached the baseline's final loss ({(double)fineTune["target_loss"]!:F4}).")
+        : $"{phase} ran all its configured steps" + (fineTune["target_loss"] is null ? "." : " without reaching the baseline's final loss.");
 
     private static ReportTable Table3(DisCoResults r)
     {
@@ -84,6 +107,13 @@ public static class DisCoReport
         table.AddRow("MoE-DisCo total (paper's formula)", "", H(c.TotalHours), D(c.TotalDollars));
         table.AddRow("MoE-DisCo total, each submodel charged its own time", "", H(c.TotalHours), D(c.TotalDollarsSumVariant));
         table.AddRow("MoE-DisCo total, all phases", "", H(c.TotalHours + c.ClusteringHours + c.IntegrationHours), D(c.TotalDollarsAllIn));
+        if (r.Control is { Cost: var u })
+        {
+            table.AddRow("Control: dense submodel on all data", $"{p.LowCost.Name} x1", H(u.DenseHours), D(u.DenseDollars));
+            table.AddRow("Control: copy into every expert (not in the total)", $"{p.HighMemory.Name} x1", H(u.UpcycleHours), D(u.UpcycleDollars));
+            table.AddRow("Control: fine-tune", $"{p.HighMemory.Name} x1", H(u.FineTuneHours), D(u.FineTuneDollars));
+            table.AddRow("Dense-upcycling control total", "", H(u.TotalHours), D(u.TotalDollars));
+        }
         table.Caption = string.Create(C,
             $"Prices: {p.LowCost.Name} ${p.LowCost.DollarsPerHour}/h, {p.HighMemory.Name} ${p.HighMemory.DollarsPerHour}/h; times measured on this machine " +
             $"divided by each class's relative throughput. Break-even price ratio (cheap / expensive): {r.BreakEvenPriceRatio:F3}.");
@@ -95,81 +125,22 @@ public static class DisCoReport
         var nmi = r.Phase("cluster")["nmi"] is { } value ? FormattableString.Invariant($", NMI {(double)value:F3} against the domain labels") : "";
         return $"Clustering: {(string?)r.Phase("cluster")["method"]}{nmi}. " +
                $"Backbones averaged {Config.ConfigReader.SnakeCase(r.Config.Integration.Averaging)}; router: {Config.ConfigReader.SnakeCase(r.Config.Integration.Router)}. " +
-               "Submodels ran one after another on this machine; the cost model charges them as if they ran in parallel on separate devices.";
+               "Submodels ran one after another on this machine; the cost model charges them as if they ran in parallel on separate devices." +
+               ControlNote(r);
     }
 
-    private static string LossByStep(DisCoResults r)
+    private static string ControlNote(DisCoResults r)
     {
-        var chart = new SvgLineChart { Title = "Training loss", XTitle = "step", YTitle = "loss (nats/token)" };
-        chart.Add(LineSeries.FromColumns("baseline", r.BaselineLoss.Steps, r.BaselineLoss.Values));
-        for (var k = 0; k < r.SubmodelLoss.Count; k++)
-            chart.Add(LineSeries.FromColumns($"submodel {k}", r.SubmodelLoss[k].Steps, r.SubmodelLoss[k].Values, dashed: true));
-        var offset = r.SubmodelLoss.Max(s => s.Steps.Count == 0 ? 0 : s.Steps[^1]);
-        chart.Add(LineSeries.FromColumns("DisCo fine-tune", r.FineTuneLoss.Steps.Select(s => s + offset).ToList(), r.FineTuneLoss.Values));
-        chart.AddVerticalMarker("merge", offset);
-        if (r.Phase("fine_tune")["target_loss"] is { } target) chart.AddHorizontalReference("target (baseline final)", (double)target);
-        return chart.Render();
-    }
-
-    private static string LossByDollars(DisCoResults r)
-    {
-        var p = r.Config.Prices;
-        var chart = new SvgLineChart { Title = "Training loss by money spent", XTitle = "cumulative $", YTitle = "loss (nats/token)" };
-        chart.Add(LineSeries.FromColumns("baseline", r.BaselineLoss.Seconds.Select(s => p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), r.BaselineLoss.Values));
-        // The S-phase as the paper charges it: E devices for the slowest submodel's time.
-        var slowest = r.SubmodelLoss.OrderByDescending(s => s.Seconds.Count == 0 ? 0 : s.Seconds[^1]).First();
-        var e = r.Config.Experts;
-        chart.Add(LineSeries.FromColumns("DisCo S-phase (slowest submodel)", slowest.Seconds.Select(s => e * p.LowCost.Hours(s) * p.LowCost.DollarsPerHour).ToList(), slowest.Values, dashed: true));
-        var spent = r.Cost.SubmodelPhaseDollars;
-        chart.Add(LineSeries.FromColumns("DisCo fine-tune", r.FineTuneLoss.Seconds.Select(s => spent + p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), r.FineTuneLoss.Values));
-        return chart.Render();
-    }
-
-    private static string HeldOutByPhase(DisCoResults r)
-    {
-        var eval = (JsonObject)r.Phase("evaluate");
-        var chart = new SvgBarChart(["baseline", "DisCo merged", "DisCo fine-tuned"]) { Title = "Held-out perplexity", YTitle = "perplexity", ValueFormat = "0.00" };
-        chart.AddSeries("perplexity", [(double)eval["baseline"]!["held_out_perplexity"]!, (double)r.Phase("integrate")["held_out_perplexity"]!,
-            (double)eval["disco"]!["held_out_perplexity"]!]);
-        return chart.Render();
-    }
-
-    private static string ClusterPerplexity(DisCoResults r)
-    {
-        var eval = (JsonObject)r.Phase("evaluate");
-        var chart = new SvgBarChart(Enumerable.Range(0, r.Config.Experts).Select(k => $"cluster {k}").ToList())
-            { Title = "Held-out perplexity per cluster", YTitle = "perplexity", ValueFormat = "0.0" };
-        foreach (var name in new[] { "baseline", "disco" })
-            chart.AddSeries(name == "disco" ? "DisCo" : "baseline", eval[name]!["cluster_perplexity"]!.AsArray().Select(v => (double?)v ?? double.NaN).ToList());
-        return chart.Render();
-    }
-
-    private static string ExpertLoad(DisCoResults r)
-    {
-        var e = r.Config.Experts;
-        var chart = new SvgBarChart(Enumerable.Range(0, e).Select(j => $"expert {j}").ToList())
-            { Title = "Expert load", YTitle = "share of assignments", ValueFormat = "0.00" };
-        foreach (var name in new[] { "baseline", "disco" })
-        {
-            var rows = ((JsonObject)r.Phase("evaluate"))[name]!["routing"]!.AsArray();
-            chart.AddSeries(name == "disco" ? "DisCo" : "baseline",
-                Enumerable.Range(0, e).Select(j => rows.Average(row => (double?)row![j] ?? double.NaN)).ToList());
-        }
-        chart.AddHorizontalReference("1/E", 1.0 / e);
-        return chart.Render();
-    }
-
-    private static string Routing(DisCoResults r, string model)
-    {
-        var rows = ((JsonObject)r.Phase("evaluate"))[model]!["routing"]!.AsArray();
-        var e = r.Config.Experts;
-        var matrix = new double[rows.Count, e];
-        for (var k = 0; k < rows.Count; k++)
-            for (var j = 0; j < e; j++) matrix[k, j] = (double?)rows[k]![j] ?? double.NaN;
-        return new SvgHeatmap(matrix, Enumerable.Range(0, rows.Count).Select(k => $"cluster {k}").ToList(), Enumerable.Range(0, e).Select(j => $"expert {j}").ToList())
-        {
-            Title = model == "disco" ? "Routing: DisCo" : "Routing: baseline", RowTitle = "cluster", ColumnTitle = "expert", Min = 0, Max = 1, ValueFormat = "0.00",
-        }.Render();
+        if (r.Control is null) return "";
+        var spec = r.Config.DenseUpcycling;
+        var budget = spec.Steps is { } steps
+            ? $"{steps} steps (set explicitly)"
+            : spec.Budget == DenseUpcyclingBudget.AllSubmodels
+                ? $"{spec.ResolvedSteps(r.Config.Submodels, r.Config.Experts)} steps, E x submodels.steps: the same tokens as the S-phase"
+                : $"{spec.ResolvedSteps(r.Config.Submodels, r.Config.Experts)} steps, as many as one submodel";
+        return $" Dense-upcycling control: one dense submodel (backbone + expert slot {spec.Expert} of the initialisation) trained on all the data " +
+               $"for {budget}, with the S-phase's settings; copied into all {r.Config.Experts} expert slots, router as DisCo's, then fine-tuned like DisCo. " +
+               "It runs on one low-cost device, so it is charged its own time (compare with DisCo's 'each submodel charged its own time' total).";
     }
 
     private static string F2(JsonNode? v) => v is null ? "-" : ((double)v).ToString("F2", C);

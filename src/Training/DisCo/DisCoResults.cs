@@ -16,7 +16,8 @@ public sealed record DisCoResults(
     Curve FineTuneLoss,
     IReadOnlyList<Curve> SubmodelLoss,
     Curve BaselineHeldOut,
-    Curve FineTuneHeldOut)
+    Curve FineTuneHeldOut,
+    DenseUpcyclingResults? Control = null)
 {
     public JsonObject Phase(string name) => (JsonObject)Phases[name]!;
 
@@ -26,6 +27,7 @@ public sealed record DisCoResults(
         var names = new List<string> { "prepare", "cluster", "baseline" };
         names.AddRange(Enumerable.Range(0, config.Experts).Select(k => $"submodel-{k}"));
         names.AddRange(["integrate", "fine_tune", "evaluate"]);
+        if (config.DenseUpcycling.Enabled) names.AddRange(DenseUpcyclingControl.Phases);
         foreach (var n in names) phases[n] = state.Get(n).DeepClone();
 
         double Seconds(string phase, string field = "training_seconds") => (double)phases[phase]![field]!;
@@ -36,10 +38,16 @@ public sealed record DisCoResults(
             ClusteringSeconds: Seconds("cluster", "wall_seconds"),
             IntegrationSeconds: Seconds("integrate", "wall_seconds"));
         var cost = DisCoCostModel.Evaluate(times, config.Prices);
+        var control = config.DenseUpcycling.Enabled
+            ? new DenseUpcyclingResults(
+                DenseUpcyclingCostModel.Evaluate(Seconds(DenseUpcyclingControl.Dense), Seconds(DenseUpcyclingControl.Upcycle, "wall_seconds"),
+                    Seconds(DenseUpcyclingControl.FineTune), Seconds("baseline"), config.Prices),
+                Read(layout.ControlDense, "train", "loss"), Read(layout.ControlFineTune, "train", "loss"), Read(layout.ControlFineTune, "eval", "perplexity"))
+            : null;
         return new DisCoResults(config, phases, cost, DisCoCostModel.BreakEvenPriceRatio(cost, config.Experts),
             Read(layout.Baseline, "train", "loss"), Read(layout.FineTune, "train", "loss"),
             Enumerable.Range(0, config.Experts).Select(k => Read(layout.Submodel(k), "train", "loss")).ToList(),
-            Read(layout.Baseline, "eval", "perplexity"), Read(layout.FineTune, "eval", "perplexity"));
+            Read(layout.Baseline, "eval", "perplexity"), Read(layout.FineTune, "eval", "perplexity"), control);
     }
 
     private static Curve Read(string runDirectory, string kind, string field)
@@ -55,3 +63,6 @@ public sealed record DisCoResults(
         return new Curve(lines.Select(l => (double)(long)l["step"]!).ToList(), lines.Select(l => (double?)l[field] ?? double.NaN).ToList(), seconds);
     }
 }
+
+/// <summary>The dense-upcycling control's cost and curves (its measurements are in <see cref="DisCoResults.Phases"/>, under control_*).</summary>
+public sealed record DenseUpcyclingResults(DenseUpcyclingCostReport Cost, Curve DenseLoss, Curve FineTuneLoss, Curve FineTuneHeldOut);

@@ -13,7 +13,8 @@ namespace Orleans.MoE.Training.DisCo;
 /// <summary>
 /// Runs an MoE-DisCo experiment and its baseline in this process, phase after phase: prepare the
 /// corpus, cluster it, train the baseline (its final loss is the fine-tune's target), train the E
-/// submodels one after another, integrate, fine-tune, evaluate, report. Each phase is a plain
+/// submodels one after another, integrate, fine-tune, evaluate, then (when the experiment enables it)
+/// the dense-upcycling control's phases (<see cref="DenseUpcyclingControl"/>), report. Each phase is a plain
 /// library call; a finished phase is recorded in state.json and skipped when the experiment runs
 /// again, and an interrupted training phase resumes from its last checkpoint.
 /// </summary>
@@ -143,6 +144,9 @@ public static class DisCoRunner
 
         Phase(state, "evaluate", log, () => DisCoFinalEvaluation.Run(config, layout, FinalWeights(layout.Baseline), FinalWeights(layout.FineTune), log));
 
+        if (config.DenseUpcycling.Enabled)
+            DenseUpcyclingControl.Run(config, layout, state, initialState, target, log, progress, cancellation);
+
         var results = DisCoResults.From(config, layout, state);
         DisCoReport.Write(results, layout);
         log.WriteLine($"report: {layout.Report}");
@@ -153,7 +157,7 @@ public static class DisCoRunner
     internal static long? EvaluationWindows(DisCoExperimentConfig config) =>
         config.FineTune.Evaluation.Batches is { } b ? (long)b * (config.FineTune.Evaluation.BatchSize ?? config.FineTune.MicroBatchSize) : null;
 
-    private static void Phase(DisCoState state, string name, TextWriter log, Func<JsonObject> run)
+    internal static void Phase(DisCoState state, string name, TextWriter log, Func<JsonObject> run)
     {
         if (state.IsDone(name))
         {
@@ -168,7 +172,7 @@ public static class DisCoRunner
         log.WriteLine($"phase {name}: done in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    private static JsonObject Training(PhaseTrainingResult r) => new()
+    internal static JsonObject Training(PhaseTrainingResult r) => new()
     {
         ["steps"] = r.Steps,
         ["training_seconds"] = r.TrainingSeconds,

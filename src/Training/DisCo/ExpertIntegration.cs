@@ -56,7 +56,12 @@ public static class ExpertIntegration
     {
         var first = copies[0].Detach();
         var sum = first.Clone();
-        for (var k = 1; k < copies.Count; k++) sum = sum + (copies[k].Detach() - first) * weights[k];
+        for (var k = 1; k < copies.Count; k++)
+        {
+            // The same tensor again (dense upcycling) adds exactly zero; skipping it also keeps the bits of -0.0.
+            if (ReferenceEquals(copies[k], copies[0])) continue;
+            sum = sum + (copies[k].Detach() - first) * weights[k];
+        }
         return sum;
     }
 

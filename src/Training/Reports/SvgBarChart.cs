@@ -13,7 +13,7 @@ namespace Orleans.MoE.Training.Reports;
 /// </example>
 public sealed class SvgBarChart
 {
-    private readonly List<(string Name, IReadOnlyList<double> Values)> _series = [];
+    private readonly List<(string Name, IReadOnlyList<double> Values, string? Colour)> _series = [];
     private readonly List<ReferenceLine> _horizontal = [];
 
     public SvgBarChart(IReadOnlyList<string> categories)
@@ -40,13 +40,14 @@ public sealed class SvgBarChart
 
     public double Height { get; set; } = 400;
 
-    public SvgBarChart AddSeries(string name, IReadOnlyList<double> values)
+    /// <param name="colour">a "#RRGGBB" colour; by default the next colour of <see cref="ChartColours.Categorical"/></param>
+    public SvgBarChart AddSeries(string name, IReadOnlyList<double> values, string? colour = null)
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.Count != Categories.Count)
             throw new ArgumentException(
                 $"bar series '{name}' has {values.Count} values but the chart has {Categories.Count} categories; give one value per category");
-        _series.Add((name, values.ToList()));
+        _series.Add((name, values.ToList(), colour));
         return this;
     }
 
@@ -106,6 +107,8 @@ public sealed class SvgBarChart
         var groupWidth = Categories.Count == 0 ? area.Width : area.Width / Categories.Count;
         var barWidth = groupWidth * 0.8 / Math.Max(1, _series.Count);
         var zero = area.MapY(yAxis, 0);
+        // Value labels are drawn last, with a halo, so reference lines do not strike through them.
+        var labels = new List<(double X, double Y, string Text, string Fill)>();
 
         for (var c = 0; c < Categories.Count; c++)
         {
@@ -117,36 +120,37 @@ public sealed class SvgBarChart
 
         for (var s = 0; s < _series.Count; s++)
         {
-            var (name, values) = _series[s];
-            var colour = ChartColours.Series(s);
+            var (name, values, own) = _series[s];
+            var colour = own ?? ChartColours.Series(s);
             svg.BeginGroup("series", name);
             for (var c = 0; c < values.Count; c++)
             {
                 var x = area.Left + c * groupWidth + groupWidth * 0.1 + s * barWidth;
                 var v = values[c];
                 var label = Markup.Number(v, ValueFormat);
-                var showLabel = ShowValues && barWidth >= 14;
+                // Only labels that fit over their own bar: wider ones would run into the neighbours' labels.
+                var showLabel = ShowValues && barWidth >= SvgCanvas.EstimateTextWidth(double.IsFinite(v) ? label : "n/a", 10) + 2;
                 if (!double.IsFinite(v))
                 {
-                    if (showLabel) svg.Text(x + barWidth / 2, zero - 4, "n/a", "middle", 10, "#777777", cssClass: "bar-value");
+                    if (showLabel) labels.Add((x + barWidth / 2, zero - 4, "n/a", "#777777"));
                     continue;
                 }
                 var top = area.MapY(yAxis, v);
                 svg.Rect(x + 1, Math.Min(top, zero), barWidth - 2, Math.Abs(zero - top), colour, "bar",
                     $"{name} / {Categories[c]}: {label}");
-                if (showLabel)
-                    svg.Text(x + barWidth / 2, v >= 0 ? top - 4 : top + 12, label, "middle", 10, cssClass: "bar-value");
+                if (showLabel) labels.Add((x + barWidth / 2, v >= 0 ? top - 4 : top + 12, label, "#222222"));
             }
             svg.EndGroup();
         }
 
         foreach (var h in _horizontal.Where(h => hasData && double.IsFinite(h.Value)))
             ChartFrame.HorizontalReference(svg, area, yAxis, h);
+        foreach (var (x, y, text, fill) in labels) svg.Text(x, y, text, "middle", 10, fill, cssClass: "bar-value", halo: true);
         // The axis line goes through zero, which is not the bottom when some values are negative.
         svg.Line(area.Left, zero, area.Right, zero, "#555555");
         if (XTitle is not null) svg.Text(area.Left + area.Width / 2, Height - 10, XTitle, "middle", 12, cssClass: "x-title");
         if (_series.Count > 1)
-            ChartFrame.Legend(svg, area, _series.Select((x, i) => (x.Name, ChartColours.Series(i), false, true)).ToList());
+            ChartFrame.Legend(svg, area, _series.Select((x, i) => (x.Name, x.Colour ?? ChartColours.Series(i), false, true)).ToList());
         return svg.Finish();
     }
 }

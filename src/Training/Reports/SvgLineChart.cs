@@ -113,8 +113,9 @@ public sealed class SvgLineChart
         {
             var s = _series[i];
             var colour = s.Colour ?? ChartColours.Series(i);
-            // Once the palette repeats, flip the dash so the repeated colour still reads as a different series.
-            var dashed = s.Dashed ^ (i / ChartColours.Categorical.Count % 2 == 1);
+            // Once the palette repeats, flip the dash so the repeated colour still reads as a different series;
+            // a series given its own colour keeps its own dash.
+            var dashed = s.Dashed ^ (s.Colour is null && i / ChartColours.Categorical.Count % 2 == 1);
             legend.Add((LegendName(s), colour, dashed, false));
             svg.BeginGroup("series", s.Name);
             var plottable = s.Points.Count(p => IsPlottable(p.X, p.Y));
@@ -135,7 +136,9 @@ public sealed class SvgLineChart
             var x = area.MapX(xAxis, v.Value);
             svg.BeginGroup("marker", v.Label);
             svg.Line(x, area.Top, x, area.Bottom, "#666666", 1.2, "4 4");
-            svg.Text(x + 4, area.Top + 12, v.Label, "start", 11, "#444444", halo: true);
+            // Right of the line, unless the label would run past the plot into the legend.
+            var fitsRight = x + 4 + SvgCanvas.EstimateTextWidth(v.Label, 11) <= area.Right;
+            svg.Text(fitsRight ? x + 4 : x - 4, area.Top + 12, v.Label, fitsRight ? "start" : "end", 11, "#444444", halo: true);
             svg.EndGroup();
         }
 

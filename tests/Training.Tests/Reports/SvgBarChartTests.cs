@@ -40,6 +40,34 @@ public class SvgBarChartTests
     }
 
     [Fact]
+    public void ASeriesColourColoursItsBarsAndItsLegendSwatch()
+    {
+        var chart = new SvgBarChart(["a", "b"]).AddSeries("baseline", [1, 2], "#0072B2").AddSeries("DisCo", [2, 1], "#D55E00");
+        var root = Parse(chart.Render());
+        Assert.All(Group(root, "series", "DisCo").Elements(Svg + "rect"), r => Assert.Equal("#D55E00", (string?)r.Attribute("fill")));
+        var swatches = root.Descendants(Svg + "g").Single(g => (string?)g.Attribute("class") == "legend").Elements(Svg + "rect");
+        Assert.Equal(["#0072B2", "#D55E00"], swatches.Select(r => (string?)r.Attribute("fill")));
+    }
+
+    [Fact]
+    public void ValueLabelsWiderThanTheirBarAreLeftOutAndTheRestSitOverTheReferenceLine()
+    {
+        // Twelve bars beside a legend in 720 px are about 36 px wide: "0.25" fits, "123456.78" does not.
+        var categories = Enumerable.Range(0, 4).Select(c => $"c{c}").ToList();
+        var chart = new SvgBarChart(categories) { ValueFormat = "0.00" }
+            .AddSeries("narrow", [0.25, 0.26, 0.24, 0.25]).AddSeries("wide", [123456.78, 1, 1, 1]).AddSeries("third", [0.1, 0.2, 0.3, 0.4])
+            .AddHorizontalReference("1/E", 0.25);
+        var root = Parse(chart.Render());
+        var values = WithClass(root, "text", "bar-value").Select(t => t.Value).ToList();
+        Assert.Contains("0.25", values);
+        Assert.DoesNotContain("123456.78", values);
+        // Drawn after the reference line, so its dashes do not strike through them.
+        var order = root.Descendants().ToList();
+        var reference = order.IndexOf(Group(root, "reference", "1/E"));
+        Assert.All(WithClass(root, "text", "bar-value"), t => Assert.True(order.IndexOf(t) > reference));
+    }
+
+    [Fact]
     public void NegativeValuesHangBelowTheZeroLine()
     {
         var chart = new SvgBarChart(["a", "b"]).AddSeries("delta", [3, -2]);

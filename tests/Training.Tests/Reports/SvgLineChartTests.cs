@@ -142,6 +142,33 @@ public class SvgLineChartTests
     }
 
     [Fact]
+    public void AMarkerNearTheRightEdgeLabelsItsLeftSideSoTheLabelStaysOffTheLegend()
+    {
+        var chart = new SvgLineChart().Add(new LineSeries("a long series name for a wide legend", [(0, 1), (100, 2)]))
+            .AddVerticalMarker("merge", 10).AddVerticalMarker("control copied", 100);
+        var root = Parse(chart.Render());
+        var area = chart.PlotArea;
+        var near = Group(root, "marker", "control copied").Element(Svg + "text")!;
+        Assert.Equal("end", (string?)near.Attribute("text-anchor"));
+        Assert.True(Attr(near, "x") < area.MapX(chart.XAxis, 100));
+        var far = Group(root, "marker", "merge").Element(Svg + "text")!;
+        Assert.Equal("start", (string?)far.Attribute("text-anchor"));
+        Assert.True(Attr(far, "x") + 11 * 0.6 * "merge".Length <= area.Right);
+    }
+
+    [Fact]
+    public void ASeriesWithItsOwnColourKeepsItsDashAfterThePaletteRepeats()
+    {
+        var chart = new SvgLineChart();
+        for (var i = 0; i < 10; i++) chart.Add(new LineSeries($"s{i}", [(0, i), (1, i + 1)], Colour: i == 9 ? "#123456" : null));
+        var root = Parse(chart.Render());
+        Assert.Null(Group(root, "series", "s9").Element(Svg + "polyline")!.Attribute("stroke-dasharray"));
+        Assert.Equal("#123456", (string?)Group(root, "series", "s9").Element(Svg + "polyline")!.Attribute("stroke"));
+        // A palette-coloured series past the palette's end is dashed, to tell it from the first one.
+        Assert.NotNull(Group(root, "series", "s8").Element(Svg + "polyline")!.Attribute("stroke-dasharray"));
+    }
+
+    [Fact]
     public void MismatchedColumnsAreRejectedWithTheSeriesName()
     {
         var e = Assert.Throws<ArgumentException>(() => LineSeries.FromColumns("loss", [1, 2, 3], [1, 2]));
