@@ -9,22 +9,31 @@ namespace Orleans.MoE.Torch.Distributed;
 /// timeout. Every rank must issue the same collectives in the same order, with empty tensors where it
 /// has nothing to send.
 /// <para>
-/// When a collective fails (a peer died, or did not answer within the timeout), the surviving ranks
-/// take a census through the store to name the ranks that are gone, and raise a
-/// <see cref="CollectiveException"/>. The group is unusable afterwards.
+/// Every rank beats a heartbeat counter in the store from a background timer. When a collective
+/// fails (a peer died, or did not answer within the timeout), a rank names as failed the ranks whose
+/// heartbeat stopped, and raises a <see cref="CollectiveException"/>; a rank that is alive but stuck
+/// keeps beating and is not blamed. The group is unusable afterwards.
 /// </para>
 /// </summary>
 public sealed class ProcessGroup : IDisposable
 {
-    // How long the survivors of a failure wait for each other to report; the whole census stays under it.
-    private static readonly TimeSpan CensusWindow = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+
+    // A heartbeat that has not moved for this long belongs to a dead rank.
+    private static readonly TimeSpan HeartbeatSilence = TimeSpan.FromSeconds(3);
 
     private readonly GroupHandle _handle;
+    private readonly TcpStore _heartbeatStore;   // its own connection: the timer thread must not share the main one
+    private readonly Timer _heartbeat;
     private Exception? _failure;
 
-    private ProcessGroup(TcpStore store, GroupHandle handle, int rank, int worldSize, TimeSpan timeout, CollectiveBackend backend)
+    private ProcessGroup(TcpStore store, TcpStore heartbeatStore, GroupHandle handle, int rank, int worldSize, TimeSpan timeout,
+        CollectiveBackend backend)
     {
         Store = store;
+        _heartbeatStore = heartbeatStore;
+        // One-shot, re-armed after each beat: beats never overlap on the heartbeat connection.
+        _heartbeat = new Timer(_ => Beat(), null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
         _handle = handle;
         Rank = rank;
         WorldSize = worldSize;
@@ -72,7 +81,16 @@ public sealed class ProcessGroup : IDisposable
             fixed (byte* bind = TcpStore.Utf8Z(bindAddress ?? address.LocalBindAddress()))
                 TorchException.Check(NativeMethods.moe_process_group_new(store.Handle, (int)backend, rank, worldSize,
                     TcpStore.Millis(timeout), bind, &h));
-            return new ProcessGroup(store, new GroupHandle(h), rank, worldSize, timeout, backend);
+            var handle = new GroupHandle(h);
+            try
+            {
+                return new ProcessGroup(store, new TcpStore(address, worldSize, isMaster: false, timeout), handle, rank, worldSize, timeout, backend);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
         catch
         {
@@ -155,33 +173,57 @@ public sealed class ProcessGroup : IDisposable
         throw _failure;
     }
 
+    private void Beat()
+    {
+        try
+        {
+            _heartbeatStore.Add($"heartbeat/{Rank}", 1);
+            _heartbeat.Change(HeartbeatInterval, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+        catch (TorchException)
+        {
+            // The store is gone (rank 0 ended); the census of the ranks still running reports it.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The group is being disposed.
+        }
+    }
+
     /// <summary>
-    /// Every survivor posts "failure/{rank}" and polls (within <see cref="CensusWindow"/>) for the
-    /// others' posts; ranks that never post are the failed ones. If the store is unreachable, rank 0
-    /// (which serves it) is the one that failed. Rank 0 waits until the survivors have read the census,
-    /// so that its exit does not make the store vanish under them. Polling, not the store's blocking
-    /// wait: a wait that times out leaves the store connection out of step.
+    /// The ranks whose heartbeat does not move within <see cref="HeartbeatSilence"/> and that did not
+    /// take a census of their own (a survivor may already have reported and exited); rank 0 alone when
+    /// the store (which rank 0 serves) is unreachable. Rank 0 then keeps serving the store until every
+    /// rank still alive has taken its own census (they notice the failure when their own collective
+    /// fails, at the latest after the timeout), so that its exit does not mislead them.
     /// </summary>
     private IReadOnlyList<int> FindFailedRanks()
     {
-        var deadline = DateTime.UtcNow + (Timeout < CensusWindow ? Timeout : CensusWindow);
         try
         {
-            Store.Set($"failure/{Rank}", "1");
-            var missing = Enumerable.Range(0, WorldSize).Where(r => r != Rank).ToList();
+            Store.Set($"failure/{Rank}", "survived");
+            var others = Enumerable.Range(0, WorldSize).Where(r => r != Rank).ToList();
+            var first = others.ToDictionary(r => r, r => Store.Add($"heartbeat/{r}", 0));
+            var alive = new HashSet<int>();
+            var deadline = DateTime.UtcNow + HeartbeatSilence;
             while (true)
             {
-                missing.RemoveAll(r => Store.Contains($"failure/{r}"));
-                if (missing.Count == 0 || DateTime.UtcNow >= deadline) break;
-                Thread.Sleep(20);
+                foreach (var r in others.Where(r => !alive.Contains(r)))
+                {
+                    if (Store.Contains($"failure/{r}") || Store.Add($"heartbeat/{r}", 0) > first[r]) alive.Add(r);
+                }
+                if (alive.Count == others.Count || DateTime.UtcNow >= deadline) break;
+                Thread.Sleep(HeartbeatInterval / 2);
             }
-            Store.Add("failure/census-read", 1);
+            var failed = others.Where(r => !alive.Contains(r)).ToList();
+            Store.Add("failure/census-taken", 1);
             if (Rank == 0)
             {
-                var survivors = WorldSize - missing.Count;
-                while (Store.Add("failure/census-read", 0) < survivors && DateTime.UtcNow < deadline + CensusWindow) Thread.Sleep(20);
+                var survivors = WorldSize - failed.Count;
+                var serveUntil = DateTime.UtcNow + Timeout + HeartbeatSilence;
+                while (Store.Add("failure/census-taken", 0) < survivors && DateTime.UtcNow < serveUntil) Thread.Sleep(50);
             }
-            return missing;
+            return failed;
         }
         catch (TorchException)
         {
@@ -191,10 +233,15 @@ public sealed class ProcessGroup : IDisposable
 
     public void Dispose()
     {
+        // Wait for a beat in flight: it uses the heartbeat store, released just below.
+        using (var stopped = new ManualResetEvent(false))
+        {
+            if (_heartbeat.Dispose(stopped)) stopped.WaitOne();
+        }
         _handle.Dispose();
+        _heartbeatStore.Dispose();
         Store.Dispose();
     }
-
     private sealed class GroupHandle : SafeHandle
     {
         public GroupHandle(IntPtr handle) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(handle);

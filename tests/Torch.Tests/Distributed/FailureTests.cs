@@ -6,16 +6,16 @@ namespace Orleans.MoE.Torch.Tests.Distributed;
 public class FailureTests
 {
     [Fact]
-    public void ASilentRankIsNamedByEverySurvivorWithinTheTimeout()
+    public void ARankThatLeavesIsNamedByEverySurvivorWithinTheTimeout()
     {
-        var timeout = TimeSpan.FromSeconds(2);
+        var timeout = TimeSpan.FromSeconds(5);
         var watch = Stopwatch.StartNew();
         var outcomes = LocalRanks.Run(3, g =>
         {
             if (g.Rank == 2)
             {
-                // Alive but never joins the collective; stays in the group until the others have reported.
-                Thread.Sleep(timeout * 3);
+                // Leaves the way a killed process does: connections closed, heartbeat stopped.
+                g.Dispose();
                 return null;
             }
             return Assert.Throws<CollectiveException>(() => g.AllReduce(Tensor.Ones([4]), label: "gradients"));
@@ -27,6 +27,23 @@ public class FailureTests
             Assert.Contains("all_reduce (gradients)", error.Message);
             Assert.Contains("rank 2 failed", error.Message);
         }
+    }
+
+    [Fact]
+    public void ARankThatIsAliveButSilentIsNotBlamed()
+    {
+        var timeout = TimeSpan.FromSeconds(2);
+        var outcomes = LocalRanks.Run(2, g =>
+        {
+            if (g.Rank == 1)
+            {
+                Thread.Sleep(timeout * 4);   // never joins the collective, but its heartbeat goes on
+                return null;
+            }
+            return Assert.Throws<CollectiveException>(() => g.Barrier());
+        }, timeout);
+        Assert.Empty(outcomes[0]!.FailedRanks);
+        Assert.Contains("every rank is still reachable", outcomes[0]!.Message);
     }
 
     [Fact]
