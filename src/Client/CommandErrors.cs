@@ -3,14 +3,18 @@ using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Data.Tokenization;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Training.DisCo;
+using Orleans.MoE.Training.Parallel;
+using Orleans.MoE.Training.Runs;
 
 namespace Orleans.MoE.Client;
 
 /// <summary>
-/// Turns a failure into one line for the user. Errors of bad input (files, configs, arguments)
-/// already name the file, the field and the fix, so their message is all that is shown; anything
-/// else is a bug and also gets its type, with the stack trace when MOE_DEBUG=1.
+/// Turns a failure into one line for the user. Errors of bad input (files, configs, arguments, a run
+/// directory in the wrong state) already name the file, the field and the fix, so their message is
+/// all that is shown (exit 2). A multi-process run that lost a rank is explained by its message too
+/// (exit 1). Anything else is a bug and also gets its type, with the stack trace when MOE_DEBUG=1.
 /// </summary>
 internal static class CommandErrors
 {
@@ -25,6 +29,11 @@ internal static class CommandErrors
             error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
+        if (e is RankFailureException or CollectiveException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
         error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
         if (Environment.GetEnvironmentVariable("MOE_DEBUG") == "1") error.WriteLine(e);
         else error.WriteLine("(set MOE_DEBUG=1 to print the stack trace)");
@@ -34,5 +43,5 @@ internal static class CommandErrors
     private static bool IsBadInput(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidDataException
             or ModelConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
-            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException;
+            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException or RunDirectoryException;
 }

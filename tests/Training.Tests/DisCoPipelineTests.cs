@@ -217,7 +217,7 @@ public sealed class DisCoPipelineTests : IDisposable
         var directory = Path.Combine(_root, "other");
         Directory.CreateDirectory(directory);
         File.WriteAllText(new DisCoLayout(directory).ResolvedConfig, "{}");
-        var e = Assert.Throws<InvalidOperationException>(() => Run(directory));
+        var e = Assert.Throws<RunDirectoryException>(() => Run(directory));
         Assert.Contains("holds another experiment", e.Message);
     }
 

@@ -131,7 +131,7 @@ public sealed class TrainerTests : IDisposable
         var training = TrainingSandbox.Config(steps: 4);
         _sandbox.Run(Moe(), training, "run", stopAfter: 2);
         var changed = training with { Steps = 8, Optimizer = training.Optimizer with { LearningRate = 1e-3 } };
-        var e = Assert.Throws<InvalidOperationException>(() => _sandbox.Run(Moe(), changed, "run", resume: true));
+        var e = Assert.Throws<RunDirectoryException>(() => _sandbox.Run(Moe(), changed, "run", resume: true));
         Assert.Contains("training.steps: 4 in the checkpoint, 8 now", e.Message);
         Assert.Contains("training.optimizer.lr: 0.003 in the checkpoint, 0.001 now", e.Message);
         Assert.Contains("training.balancing_bias_rate", e.Message);   // 50 x lr follows the learning rate
@@ -142,9 +142,9 @@ public sealed class TrainerTests : IDisposable
     {
         var training = TrainingSandbox.Config(steps: 3);
         _sandbox.Run(TinyModels.Dense(), training, "run");
-        var e = Assert.Throws<InvalidOperationException>(() => _sandbox.Run(TinyModels.Dense(), training, "run"));
+        var e = Assert.Throws<RunDirectoryException>(() => _sandbox.Run(TinyModels.Dense(), training, "run"));
         Assert.Contains("already holds a run (checkpoint of step 3); resume it", e.Message);
-        var none = Assert.Throws<InvalidOperationException>(() => _sandbox.Run(TinyModels.Dense(), training, "empty", resume: true));
+        var none = Assert.Throws<RunDirectoryException>(() => _sandbox.Run(TinyModels.Dense(), training, "empty", resume: true));
         Assert.Contains("no checkpoint to resume from", none.Message);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch.Distributed;
+using Orleans.MoE.Torch.Native;
 using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Client.Parallel;
@@ -67,7 +68,17 @@ internal sealed record RankSettings(string Mode, int WorldSize, int Rank, Rendez
     public ParallelContext Join(ModelConfig model)
     {
         var mode = RankOptions.ModeFor(Mode, model);
-        var group = ProcessGroup.Join(Rendezvous, Rank, WorldSize, Timeout);
+        ProcessGroup group;
+        try
+        {
+            group = ProcessGroup.Join(Rendezvous, Rank, WorldSize, Timeout);
+        }
+        catch (TorchException e)
+        {
+            throw new IOException(
+                $"rank {Rank} of {WorldSize} could not join the group at {Rendezvous} within {Timeout.TotalSeconds:F0} s ({e.Message}); " +
+                "check that every rank gives the same --rendezvous and --world-size and that rank 0 is running", e);
+        }
         return new ParallelContext(group, mode);
     }
 }

@@ -1,14 +1,10 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Orleans.MoE.Data.Corpora;
-using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Model.Accounting;
 using Orleans.MoE.Model.Config;
-using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Runs;
 using Orleans.MoE.Client.Parallel;
-using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Client.Training;
@@ -121,17 +117,6 @@ internal static class TrainCommand
             }
             var result = display.Run(trainer, cancellation.Token);
             return Finish(a, trainer, result, display);
-        }
-        catch (Exception e) when (e is TrainingConfigException or ModelConfigException or CheckpointCorruptException or TokenShardFormatException
-                                      or CorpusFormatException or InvalidOperationException or ArgumentException or FileNotFoundException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is RankFailureException or CollectiveException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
         }
         finally
         {

@@ -26,7 +26,7 @@ public static class DisCoRunner
         var layout = new DisCoLayout(Path.GetFullPath(directory));
         Directory.CreateDirectory(layout.Root);
         if (File.Exists(layout.ResolvedConfig) && File.ReadAllText(layout.ResolvedConfig) != experimentText)
-            throw new InvalidOperationException(
+            throw new RunDirectoryException(
                 $"{layout.Root} holds another experiment ({layout.ResolvedConfig} differs from this file); choose another directory or delete it");
         AtomicFile.Write(layout.ResolvedConfig, s => s.Write(System.Text.Encoding.UTF8.GetBytes(experimentText)));
         var state = DisCoState.Open(layout.State);
@@ -185,7 +185,7 @@ public static class DisCoRunner
     internal static Dictionary<string, Tensor> FinalWeights(string runDirectory)
     {
         var store = new CheckpointStore(TrainingJob.CheckpointDirectoryOf(runDirectory));
-        var step = store.LatestStep ?? throw new InvalidOperationException($"{runDirectory}: the run has no checkpoint");
+        var step = store.LatestStep ?? throw new RunDirectoryException($"{runDirectory}: the run has no checkpoint");
         store.ReadManifest(step);   // verifies the hashes
         return store.LoadTensors(step, TrainerCheckpoint.ModelFile);
     }

@@ -78,14 +78,14 @@ public sealed class Trainer : IDisposable
             parallel?.Attach(state.Model);
             if (job.Resume)
             {
-                var step = store.LatestStep ?? throw new InvalidOperationException(
+                var step = store.LatestStep ?? throw new RunDirectoryException(
                     $"{job.CheckpointDirectory}: no checkpoint to resume from; start the run without resuming");
                 TrainerCheckpoint.Restore(store, step, state, job.Data.Train);
                 var metrics = writesMetrics ? MetricsLog.ContinueAfter(job.MetricsPath, step) : null;
                 return new Trainer(job, training, state, store, metrics, store.DirectoryFor(step)) { _savedStep = step };
             }
             if (store.LatestStep is { } existing)
-                throw new InvalidOperationException(
+                throw new RunDirectoryException(
                     $"{job.RunDirectory} already holds a run (checkpoint of step {existing}); resume it, or choose another run directory");
             if (job.InitialWeights is { } weights)
             {
@@ -107,7 +107,7 @@ public sealed class Trainer : IDisposable
     public static (ModelConfig Model, TrainingConfig Training) ConfigsOfLatestCheckpoint(string runDirectory)
     {
         var store = new CheckpointStore(TrainingJob.CheckpointDirectoryOf(runDirectory));
-        var step = store.LatestStep ?? throw new InvalidOperationException($"{store.Root}: no checkpoint to resume from; start the run without resuming");
+        var step = store.LatestStep ?? throw new RunDirectoryException($"{store.Root}: no checkpoint to resume from; start the run without resuming");
         return TrainerCheckpoint.ReadConfigs(store, step);
     }
 

@@ -197,7 +197,7 @@ internal static class TrainerCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new InvalidOperationException($"{manifestPath}: the checkpoint does not fit the training data given now: {e.Message}", e);
+            throw new RunDirectoryException($"{manifestPath}: the checkpoint does not fit the training data given now: {e.Message}", e);
         }
 
         if (!manifest.RngStates.TryGetValue(GeneratorKey, out var generator))
@@ -225,7 +225,7 @@ internal static class TrainerCheckpoint
         var differences = ConfigDifferences.Between(manifest.Config, Configs(state.ModelConfig, state.TrainingConfig),
             new HashSet<string>(StringComparer.Ordinal) { "training.threads" });
         if (differences.Count > 0)
-            throw new InvalidOperationException(
+            throw new RunDirectoryException(
                 $"{manifestPath}: the run was started with other settings; resume with the same model and training files, or start a new run directory. Differences:" +
                 Environment.NewLine + string.Join(Environment.NewLine, differences.Select(d => "  - " + d)));
     }
