@@ -22,30 +22,22 @@ public static class ClusterAssignment
         var n = points.Size(0);
         var assignments = new long[n];
         var distances = new float[n];
-        using var scope = DisposeScope.Begin();
-        var cT = centroids.T.Contiguous(); // (d, K)
-        var cSquared = (centroids * centroids).Sum(1); // (K)
-        for (long start = 0; start < n; start += chunkRows)
+        ForEachChunk(points, squaredNorms, centroids, chunkRows, c =>
         {
-            using var chunkScope = DisposeScope.Begin();
-            var rows = Math.Min(chunkRows, n - start);
-            var x = points.Narrow(0, start, rows); // (n, d)
-            var s = x.Mm(cT); // (n, K)
             Tensor best, index, distance;
             if (metric == KMeansMetric.Euclidean)
             {
-                (best, index) = (s * 2.0 - cSquared).Max(1); // argmax of 2 x·c - |c|² is argmin of |x - c|²
-                var xSquared = squaredNorms?.Narrow(0, start, rows) ?? (x * x).Sum(1); // (n)
-                distance = (xSquared - best).Clamp(min: 0); // (n)
+                (best, index) = (c.Products * 2.0 - c.CentroidSquares).Max(1); // argmax of 2 x·c - |c|² is argmin of |x - c|²
+                distance = (c.PointSquares() - best).Clamp(min: 0); // (n)
             }
             else
             {
-                (best, index) = s.Max(1);
+                (best, index) = c.Products.Max(1);
                 distance = (1.0 - best).Clamp(min: 0);
             }
-            index.CopyTo<long>(assignments.AsSpan((int)start, (int)rows));
-            distance.CopyTo<float>(distances.AsSpan((int)start, (int)rows));
-        }
+            index.CopyTo<long>(assignments.AsSpan((int)c.Start, (int)c.Rows));
+            distance.CopyTo<float>(distances.AsSpan((int)c.Start, (int)c.Rows));
+        });
         return (assignments, distances);
     }
 
@@ -58,6 +50,23 @@ public static class ClusterAssignment
         var n = points.Size(0);
         var k = centroids.Size(0);
         var result = new float[n * k];
+        ForEachChunk(points, squaredNorms, centroids, chunkRows, c =>
+        {
+            var d = metric == KMeansMetric.Euclidean
+                ? (c.PointSquares().Unsqueeze(1) - c.Products * 2.0 + c.CentroidSquares).Clamp(min: 0) // (n, K)
+                : (1.0 - c.Products).Clamp(min: 0);
+            d.Contiguous().CopyTo<float>(result.AsSpan((int)(c.Start * k), (int)(c.Rows * k)));
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/> for each block of <paramref name="chunkRows"/> points, inside its
+    /// own dispose scope, with the block's products S = X Cᵀ: the loop both assignment forms share.
+    /// </summary>
+    private static void ForEachChunk(Tensor points, Tensor? squaredNorms, Tensor centroids, int chunkRows, Action<Chunk> body)
+    {
+        var n = points.Size(0);
         using var scope = DisposeScope.Begin();
         var cT = centroids.T.Contiguous(); // (d, K)
         var cSquared = (centroids * centroids).Sum(1); // (K)
@@ -66,14 +75,16 @@ public static class ClusterAssignment
             using var chunkScope = DisposeScope.Begin();
             var rows = Math.Min(chunkRows, n - start);
             var x = points.Narrow(0, start, rows); // (n, d)
-            var s = x.Mm(cT); // (n, K)
-            var d = metric == KMeansMetric.Euclidean
-                ? ((squaredNorms?.Narrow(0, start, rows) ?? (x * x).Sum(1)).Unsqueeze(1) - s * 2.0 + cSquared).Clamp(min: 0) // (n, K)
-                : (1.0 - s).Clamp(min: 0);
-            d.Contiguous().CopyTo<float>(result.AsSpan((int)(start * k), (int)(rows * k)));
+            var first = start;
+            body(new Chunk(start, rows, x.Mm(cT), cSquared, () => squaredNorms?.Narrow(0, first, rows) ?? (x * x).Sum(1)));
         }
-        return result;
     }
+
+    /// <summary>
+    /// One block of points: rows [Start, Start + Rows), Products = X Cᵀ (n, K), the centroids' squared
+    /// lengths (K), and the points' squared lengths (n), computed only when asked for.
+    /// </summary>
+    private readonly record struct Chunk(long Start, long Rows, Tensor Products, Tensor CentroidSquares, Func<Tensor> PointSquares);
 
     /// <summary>
     /// Size-balanced assignment: (point, cluster) pairs are taken from the nearest up, and a pair is
