@@ -3,6 +3,7 @@ using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Torch.NN;
+using Orleans.MoE.Torch.Optim;
 
 namespace Orleans.MoE.Training.Parallel;
 
@@ -134,24 +135,23 @@ public sealed class ParallelContext : IDisposable
     {
         using var scope = DisposeScope.Begin();
         using var noGrad = GradMode.NoGrad();
-        var partialNames = model.PartialTensors;
-        double sharedSquares = 0, localSquares = 0;
-        var grads = new List<Tensor>();
-        foreach (var (name, p) in model.NamedParameters())
+        var partial = model.PartialTensors;
+        var parameters = model.NamedParameters().ToList();
+        // An infinite threshold only measures (torch's clip_grad_norm_ scales only below a coefficient of 1).
+        double NormOf(bool local)
         {
-            if (p.Grad is not { } g) continue;
-            grads.Add(g);
-            var squares = g.To(ScalarType.Float64).Square().Sum().Item();
-            if (partialNames.ContainsKey(name)) localSquares += squares;
-            else sharedSquares += squares;
+            var selected = parameters.Where(np => partial.ContainsKey(np.Name) == local).Select(np => np.Parameter).ToList();
+            return selected.Count == 0 ? 0 : GradientClipping.ClipGradNorm(selected, double.PositiveInfinity);
         }
-        var localSum = Tensor.FromArray([localSquares], 1);
-        if (WorldSize > 1) Group.AllReduce(localSum, ReduceOp.Sum, label: "gradient norm");
-        var norm = Math.Sqrt(sharedSquares + localSum.Item());
+        var sharedNorm = NormOf(local: false);
+        var localNorm = NormOf(local: true);
+        var localSquares = Tensor.FromArray([localNorm * localNorm], 1);
+        if (WorldSize > 1) Group.AllReduce(localSquares, ReduceOp.Sum, label: "gradient norm");
+        var norm = Math.Sqrt(sharedNorm * sharedNorm + localSquares.Item());
         var coefficient = maxNorm / (norm + 1e-6);
         if (coefficient < 1)
         {
-            foreach (var g in grads) g.Mul_(coefficient);
+            foreach (var (_, p) in parameters) p.Grad?.Mul_(coefficient);
         }
         return norm;
     }
