@@ -97,7 +97,7 @@ public static class DisCoReport
     private static ReportTable Table3(DisCoResults r)
     {
         var c = r.Cost;
-        var p = r.Config.Prices;
+        var p = r.Prices;
         var table = new ReportTable("Phase", "Device", "Time (h)", "Cost ($)");
         table.AddRow("Full-parameter baseline", $"{p.HighMemory.Name} x1", H(c.BaselineHours), D(c.BaselineDollars));
         table.AddRow("Clustering (not in the paper's total)", $"{p.LowCost.Name} x1", H(c.ClusteringHours), D(c.ClusteringDollars));
