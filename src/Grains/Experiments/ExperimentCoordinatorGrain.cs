@@ -146,9 +146,14 @@ internal sealed partial class ExperimentCoordinatorGrain(
             : _nodes.Where(n => S.Jobs.ContainsKey(n.Name)).Select(n => n.Stage).DefaultIfEmpty(ExperimentPhase.Created).Max();
         if (phase != S.Phase)
         {
-            Event($"phase {S.Phase} -> {phase}");
-            LogTransition(logger, this.GetPrimaryKeyString(), S.Phase, phase);
-            S.Phase = phase;
+            // Jobs of several states can start at once (the baseline with the submodels): the
+            // machine still passes through every state of the plan, in order.
+            foreach (var next in Enum.GetValues<ExperimentPhase>().Where(p => p > S.Phase && p <= phase && (p == phase || _nodes.Any(n => n.Stage == p))))
+            {
+                Event($"phase {S.Phase} -> {next}");
+                LogTransition(logger, this.GetPrimaryKeyString(), S.Phase, next);
+                S.Phase = next;
+            }
             if (phase == ExperimentPhase.Completed)
             {
                 S.EndedAt = DateTimeOffset.UtcNow;
