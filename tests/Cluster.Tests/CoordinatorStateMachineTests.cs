@@ -15,9 +15,9 @@ public sealed class CoordinatorStateMachineTests
     private static readonly DevicePool HighMemory = new() { Class = "high-memory", Devices = 1, DollarsPerHour = 2.28 };
 
     private static async Task<(GrainTestCluster Cluster, IExperimentCoordinatorGrain Coordinator)> StartAsync(
-        IReadOnlyList<IReadOnlyList<DevicePool>> pools, Action<JobScript>? script = null, string extra = "")
+        IReadOnlyList<IReadOnlyList<DevicePool>> pools, Action<JobScript>? script = null, string extra = "", int silos = -1)
     {
-        var cluster = await GrainTestCluster.StartAsync(pools);
+        var cluster = await GrainTestCluster.StartAsync(pools, silos);
         script?.Invoke(cluster.Script);
         var coordinator = cluster.Client.GetGrain<IExperimentCoordinatorGrain>("exp");
         await coordinator.StartAsync(new ExperimentPlan
@@ -106,8 +106,9 @@ public sealed class CoordinatorStateMachineTests
     [Fact]
     public async Task AJobWaitsForASiloOfItsClassAndStartsWhenOneJoins()
     {
-        // The high-memory silo leaves before the baseline is asked for, and comes back later.
-        var (cluster, coordinator) = await StartAsync([[LowCost], [HighMemory]], s => s.Decide = l => l.Request.Name == "prepare" ? ScriptedAction.Hold : ScriptedAction.Succeed);
+        // The high-memory silo leaves before the baseline is asked for; another one joins later.
+        var (cluster, coordinator) = await StartAsync([[LowCost], [HighMemory]],
+            s => s.Decide = l => l.Request.Name == "prepare" ? ScriptedAction.Hold : ScriptedAction.Succeed);
         await using var _ = cluster;
         await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos.Single(s => s.Name == "Silo_1"));
         cluster.Script.Release("prepare");
@@ -115,7 +116,7 @@ public sealed class CoordinatorStateMachineTests
         Assert.True(waiting.Phase is ExperimentPhase.TrainingSubmodels or ExperimentPhase.Integrating, $"{waiting.Phase}");   // the submodels run meanwhile
         Assert.Contains(waiting.Jobs, j => j.Name == "baseline" && j.Status == JobStatus.Waiting);
 
-        await cluster.Cluster.RestartStoppedSecondarySiloAsync("Silo_1");
+        await cluster.Cluster.StartAdditionalSiloAsync();   // named Silo_1 again, with the high-memory pool
         Assert.Equal(ExperimentPhase.Completed, (await UntilAsync(coordinator, s => s.Phase.IsTerminal(), "the end")).Phase);
     }
 
@@ -137,8 +138,13 @@ public sealed class CoordinatorStateMachineTests
     [Fact]
     public async Task ASpentFailureBudgetFailsTheExperimentSayingWhichJobFailedWhereAndWhy()
     {
-        var (cluster, coordinator) = await StartAsync([[LowCost], [HighMemory]],
-            s => s.Decide = l => l.Request.Name == "submodel-1" ? ScriptedAction.Fail : l.Request.Name == "baseline" ? ScriptedAction.Hold : ScriptedAction.Succeed);
+        var (cluster, coordinator) = await StartAsync([[LowCost], [HighMemory]], s => s.Decide = l =>
+        {
+            if (l.Request.Name == "baseline") return ScriptedAction.Hold;
+            if (l.Request.Name != "submodel-1") return ScriptedAction.Succeed;
+            SpinWait.SpinUntil(() => s.Held.Contains("baseline"), TimeSpan.FromSeconds(10));   // fail while the baseline runs
+            return ScriptedAction.Fail;
+        });
         await using var _ = cluster;
         var status = await UntilAsync(coordinator, s => s.Phase.IsTerminal(), "the end");
         Assert.Equal(ExperimentPhase.Failed, status.Phase);

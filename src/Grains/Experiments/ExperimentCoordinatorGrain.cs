@@ -92,10 +92,15 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     public Task JobChangedAsync(JobView view)
     {
+        // One-way messages may arrive late: only a newer view of a job that has not ended counts.
+        if (!S.Jobs.TryGetValue(view.Name, out var record) || record.Status.IsTerminal()) return Task.CompletedTask;
+        if (_views.TryGetValue(view.Name, out var seen) && (seen.Attempt > view.Attempt || seen.Updated > view.Updated)) return Task.CompletedTask;
         _views[view.Name] = view;
-        if (S.Jobs.TryGetValue(view.Name, out var record) && record.Attempt != view.Attempt && view.Status == JobStatus.Running)
+        if (record.Attempt < view.Attempt && view.Status == JobStatus.Running)
+        {
+            record.Attempt = view.Attempt;
             Event($"{view.Name}: attempt {view.Attempt} started on {view.Silo}" + (view.Failures > 0 ? $" (after {view.Failures} failed)" : ""));
-        if (record is not null) record.Attempt = view.Attempt;
+        }
         return Task.CompletedTask;
     }
 
@@ -130,40 +135,42 @@ internal sealed partial class ExperimentCoordinatorGrain(
     private async Task DriveAsync()
     {
         if (_superseded || S.Plan is null || S.Phase.IsTerminal()) return;
-        var changed = false;
-        foreach (var node in _nodes)
+        var ready = _nodes.Where(n => !S.Jobs.ContainsKey(n.Name)
+            && n.DependsOn.All(d => S.Jobs.TryGetValue(d, out var r) && r.Status == JobStatus.Succeeded)).ToList();
+        foreach (var node in ready)
         {
-            if (S.Jobs.ContainsKey(node.Name)) continue;
-            if (!node.DependsOn.All(d => S.Jobs.TryGetValue(d, out var r) && r.Status == JobStatus.Succeeded)) continue;
             S.Jobs[node.Name] = new JobRecord { Status = JobStatus.Running };
-            await PersistAsync();   // asked for before asking: a coordinator that dies now asks again, and the job's RunAsync is idempotent
-            _views[node.Name] = await Job(node).RunAsync(Request(node));
             Event($"{node.Name}: asked for on a {node.DeviceClass} silo");
-            changed = true;
         }
+        var advanced = Advance();
+        // Recorded as asked for before asking: a coordinator that dies now asks again, and RunAsync is idempotent.
+        if (ready.Count > 0 || advanced) await PersistAsync();
+        foreach (var node in ready) _views[node.Name] = await Job(node).RunAsync(Request(node));
+        if (S.Phase.IsTerminal()) await StopReminderAsync();
+    }
+
+    /// <summary>Moves the phase to the furthest state with a job asked for (Completed when every job succeeded), through every state between.</summary>
+    private bool Advance()
+    {
         var phase = _nodes.All(n => S.Jobs.TryGetValue(n.Name, out var r) && r.Status == JobStatus.Succeeded)
             ? ExperimentPhase.Completed
             : _nodes.Where(n => S.Jobs.ContainsKey(n.Name)).Select(n => n.Stage).DefaultIfEmpty(ExperimentPhase.Created).Max();
-        if (phase != S.Phase)
+        if (phase <= S.Phase) return false;
+        // Jobs of several states can start at once (the baseline with the submodels): the machine
+        // still passes through every state of the plan, in order.
+        foreach (var next in Enum.GetValues<ExperimentPhase>().Where(p => p > S.Phase && p <= phase && (p == phase || _nodes.Any(n => n.Stage == p))))
         {
-            // Jobs of several states can start at once (the baseline with the submodels): the
-            // machine still passes through every state of the plan, in order.
-            foreach (var next in Enum.GetValues<ExperimentPhase>().Where(p => p > S.Phase && p <= phase && (p == phase || _nodes.Any(n => n.Stage == p))))
-            {
-                Event($"phase {S.Phase} -> {next}");
-                LogTransition(logger, this.GetPrimaryKeyString(), S.Phase, next);
-                S.Phase = next;
-            }
-            if (phase == ExperimentPhase.Completed)
-            {
-                S.EndedAt = DateTimeOffset.UtcNow;
-                S.Report = Path.Combine(S.Plan.Directory, Path.GetRelativePath(Layout(S.Plan).Root, Layout(S.Plan).Report));
-                S.Message = $"completed; report: {S.Report}";
-            }
-            changed = true;
+            Event($"phase {S.Phase} -> {next}");
+            LogTransition(logger, this.GetPrimaryKeyString(), S.Phase, next);
+            S.Phase = next;
         }
-        if (changed) await PersistAsync();
-        if (S.Phase.IsTerminal()) await StopReminderAsync();
+        if (phase == ExperimentPhase.Completed)
+        {
+            S.EndedAt = DateTimeOffset.UtcNow;
+            S.Report = Path.Combine(S.Plan!.Directory, Path.GetRelativePath(Layout(S.Plan).Root, Layout(S.Plan).Report));
+            S.Message = $"completed; report: {S.Report}";
+        }
+        return true;
     }
 
     /// <summary>Records how a job ended: its measurements into state.json first (nothing is declared done that was not written), then the transition.</summary>
