@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # The built-in multi-domain corpus (src/Data/Corpora/BuiltInDomains.cs): the default data of the demo.
 CORPUS_APT_PACKAGES := bible-kjv-text bible-kjv fortunes fortunes-min fortunes-de fortunes-es fortunes-it \
   fortunes-ru linux-libc-dev libpython3.11-stdlib golang-1.19-src gnu-standards
-APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread $(CORPUS_APT_PACKAGES)
+APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread redis-server $(CORPUS_APT_PACKAGES)
 BENCH_APT_PACKAGES := python3-torch iproute2
 
 CONFIGURATION ?= Release

@@ -44,6 +44,7 @@ public static class MoeSiloHosting
                 o.ServiceId = config[SiloConfiguration.ServiceId] ?? SiloConfiguration.DefaultServiceId;
             });
             if (config[SiloConfiguration.SiloName] is { } name) silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.Services.Configure<ClusterMembershipOptions>(config.GetSection(SiloConfiguration.Membership));
             if (redis is null)
             {
                 silo.UseLocalhostClustering(siloPort, gatewayPort);

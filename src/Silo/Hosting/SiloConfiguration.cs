@@ -22,6 +22,9 @@ public static class SiloConfiguration
     public const string SiloPort = "Orleans:Endpoints:SiloPort";
     public const string GatewayPort = "Orleans:Endpoints:GatewayPort";
 
+    /// <summary>Orleans' membership options (<c>ProbeTimeout</c>, <c>NumMissedProbesLimit</c>, ...): how fast a dead silo is declared dead.</summary>
+    public const string Membership = "Orleans:Membership";
+
     /// <summary>The section of the silo metadata (Orleans' <c>UseSiloMetadata</c>), which declares the device pools.</summary>
     public const string Metadata = "Orleans:Metadata";
 
