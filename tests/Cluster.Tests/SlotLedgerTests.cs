@@ -27,10 +27,16 @@ public sealed class SlotLedgerTests
         var again = await ledger.ReserveAsync(new SlotRequest { JobKey = $"e/job-{granted.i}", Attempt = 1, DeviceClass = "low-cost" });
         Assert.Equal(granted.a.Slots.Single().Silo, again.Slots.Single().Silo);
 
-        // A release frees exactly that slot; the next request gets it.
+        // A release frees exactly that slot. A newcomer does not jump the queue: the one waiter that
+        // asked first gets it, whatever order the waiters ask again in.
         await ledger.ReleaseAsync($"e/job-{granted.i}");
-        var next = await ledger.ReserveAsync(new SlotRequest { JobKey = "e/late", Attempt = 1, DeviceClass = "low-cost" });
-        Assert.Equal(granted.a.Slots.Single().Silo, next.Slots.Single().Silo);
+        Assert.False((await ledger.ReserveAsync(new SlotRequest { JobKey = "e/late", Attempt = 1, DeviceClass = "low-cost" })).Granted);
+        var waiting = answers.Select((a, i) => (a, i)).Where(x => !x.a.Granted).Select(x => x.i).Reverse().ToList();
+        var retried = new List<(int Job, SlotReservation Answer)>();
+        foreach (var i in waiting) retried.Add((i, await ledger.ReserveAsync(new SlotRequest { JobKey = $"e/job-{i}", Attempt = 1, DeviceClass = "low-cost" })));
+        var winner = Assert.Single(retried, r => r.Answer.Granted);
+        Assert.Equal(granted.a.Slots.Single().Silo, winner.Answer.Slots.Single().Silo);
+        Assert.Contains(retried, r => r.Answer.Waiting == $"waiting for a silo of class low-cost: e/job-{winner.Job} asked first");
     }
 
     [Fact]

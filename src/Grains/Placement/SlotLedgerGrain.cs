@@ -35,12 +35,21 @@ internal sealed partial class SlotLedgerGrain(
             // A newer attempt replaces whatever an older one still held.
             reservations.Remove(request.JobKey);
         }
-        var choice = SlotChoice.Choose(request, LiveSilos());
+        var silos = LiveSilos();
+        var choice = SlotChoice.Choose(request, silos);
+        // First come, first served: a request that could be granted waits while an earlier one of its class could be too.
+        ExpireWaiters();
+        var ahead = _waiters.FirstOrDefault(w => w.JobKey != request.JobKey && w.Request.DeviceClass == request.DeviceClass
+            && w.Since <= (_waiters.Find(x => x.JobKey == request.JobKey)?.Since ?? DateTimeOffset.MaxValue)
+            && SlotChoice.Choose(w.Request, silos).Granted);
+        if (choice.Granted && ahead is not null) choice = new SlotReservation { Waiting = $"waiting for a silo of class {request.DeviceClass}: {ahead.JobKey} asked first" };
         if (!choice.Granted)
         {
+            Waiting(request);
             if (held is not null) await state.WriteStateAsync();
             return choice;
         }
+        _waiters.RemoveAll(w => w.JobKey == request.JobKey);
         reservations[request.JobKey] = new LedgerEntry
         {
             Attempt = request.Attempt,
@@ -104,6 +113,28 @@ internal sealed partial class SlotLedgerGrain(
                 await GrainFactory.GetGrain<IJobGrain>(GrainId.Parse(owner)).SiloLostAsync(entry.Attempt, gone.Grant?.SiloName ?? gone.Silo);
         }
     }
+
+    /// <summary>Requests that could not be served, in the order they first asked; each asks again every second while it waits.</summary>
+    private readonly List<Waiter> _waiters = [];
+
+    private sealed record Waiter(string JobKey, SlotRequest Request, DateTimeOffset Since)
+    {
+        public DateTimeOffset LastAsked { get; set; } = Since;
+    }
+
+    private void Waiting(SlotRequest request)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_waiters.Find(w => w.JobKey == request.JobKey) is { } waiter)
+        {
+            waiter.LastAsked = now;
+            return;
+        }
+        _waiters.Add(new Waiter(request.JobKey, request, now));
+    }
+
+    /// <summary>A waiter that stopped asking (cancelled, or its owner is gone) gives up its place.</summary>
+    private void ExpireWaiters() => _waiters.RemoveAll(w => DateTimeOffset.UtcNow - w.LastAsked > TimeSpan.FromSeconds(5));
 
     private IEnumerable<ClusterMember> ActiveMembers() =>
         membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active);
