@@ -270,14 +270,27 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     private DisCoLayout Layout(ExperimentPlan plan) => new(artifacts.Value.PathOf(plan.Directory));
 
-    private JobRequest Request(JobNode node) => new()
+    private JobRequest Request(JobNode node)
     {
-        ExperimentId = this.GetPrimaryKeyString(),
-        Name = node.Name,
-        Phase = node.Phase,
-        Directory = S.Plan!.Directory,
-        DeviceClass = node.DeviceClass,
-    };
+        var cluster = _config!.Cluster;
+        var request = new JobRequest
+        {
+            ExperimentId = this.GetPrimaryKeyString(),
+            Name = node.Name,
+            Phase = node.Phase,
+            Directory = S.Plan!.Directory,
+            DeviceClass = node.DeviceClass,
+            MaxFailures = cluster.MaxFailures,
+            StallTimeout = cluster.JobStallTimeoutSeconds is { } stall ? TimeSpan.FromSeconds(stall) : null,
+        };
+        if (node.Kind != JobKind.RankGroup) return request;
+        var mode = Training.Parallel.ParallelRank.ModeFor(cluster.Parallel, _config.Model);
+        return request with
+        {
+            Ranks = cluster.FineTuneRanks, Parallel = cluster.Parallel, Elastic = cluster.Elastic,
+            CollectiveTimeoutSeconds = cluster.CollectiveTimeoutSeconds, RankDivisor = Training.Parallel.ParallelRank.Divisor(mode, _config.Model),
+        };
+    }
 
     private IJobGrain Job(JobNode node)
     {
@@ -287,6 +300,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
             JobKind.ExpertSubmodel => GrainFactory.GetGrain<IExpertSubmodelGrain>(key),
             JobKind.DataShard => GrainFactory.GetGrain<IDataShardGrain>(key),
             JobKind.HeadParallelRank => GrainFactory.GetGrain<IHeadParallelRankGrain>(key),
+            JobKind.RankGroup => GrainFactory.GetGrain<IRankGroupGrain>(key),
             _ => GrainFactory.GetGrain<IPhaseJobGrain>(key),
         };
     }

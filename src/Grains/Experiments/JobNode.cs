@@ -7,6 +7,7 @@ public enum JobKind
     ExpertSubmodel,
     DataShard,
     HeadParallelRank,
+    RankGroup,
 }
 
 /// <summary>One job of an experiment's plan: the phase it runs, the state it belongs to, its device class and the jobs it needs first.</summary>

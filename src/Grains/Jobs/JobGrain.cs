@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
+using Orleans.Runtime;
 
 namespace Orleans.MoE.Grains.Jobs;
 
@@ -74,7 +75,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         {
             case JobReportKind.Started or JobReportKind.Progress:
                 _live = report;
-                Coordinator().JobChangedAsync(View()).Ignore();
+                Parent().JobChangedAsync(View()).Ignore();
                 break;
             case JobReportKind.Succeeded:
                 state.State.ResultJson = report.ResultJson;
@@ -86,8 +87,10 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
                 break;
             case JobReportKind.Interrupted:
                 // Its silo is shutting down: the checkpoint is written, the job resumes elsewhere, no failure counted.
+                // A rank cannot move on its own: it ends, and its group places all its ranks again.
                 LogInterrupted(logger, Request.JobKey, report.Attempt, state.State.Slot?.SiloName ?? "?");
-                await RetryAsync(failed: null);
+                if (Request.Slot is not null) await EndAsync(JobStatus.Cancelled, error: $"interrupted on silo {state.State.Slot?.SiloName}: {report.Error}");
+                else await RetryAsync(failed: null);
                 break;
             case JobReportKind.Failed:
                 await RetryAsync(failed: $"attempt {report.Attempt} on silo {state.State.Slot?.SiloName}: {report.Error}", permanent: report.Permanent);
@@ -104,7 +107,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     /// <summary>Counts a failure (unless null), frees the slot, and places the next attempt or fails the job once the budget is spent.</summary>
     private async Task RetryAsync(string? failed, bool permanent = false)
     {
-        await Ledger().ReleaseAsync(Request.JobKey, state.State.Attempt);
+        await ReleaseAsync(state.State.Attempt);
         _live = null;
         if (failed is not null)
         {
@@ -133,16 +136,19 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     {
         var request = Request;
         var attempt = state.State.Attempt + 1;
-        var reservation = await Ledger().ReserveAsync(new SlotRequest
-        {
-            JobKey = request.JobKey, Attempt = attempt, DeviceClass = request.DeviceClass, Owner = this.GetGrainId().ToString(),
-        });
+        // A rank of a group runs on the slot its group reserved; any other job reserves its own.
+        var reservation = request.Slot is { } assigned
+            ? new SlotReservation { Slots = [assigned] }
+            : await Ledger().ReserveAsync(new SlotRequest
+            {
+                JobKey = request.JobKey, Attempt = attempt, DeviceClass = request.DeviceClass, Owner = this.GetGrainId().ToString(),
+            });
         if (!reservation.Granted)
         {
             if (state.State.Waiting != reservation.Waiting)
             {
                 state.State.Waiting = reservation.Waiting;
-                Coordinator().JobChangedAsync(View()).Ignore();
+                Parent().JobChangedAsync(View()).Ignore();
             }
             ArmPlacementTimer();
             return;
@@ -159,14 +165,19 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         {
             await Supervisor(slot).StartAsync(new JobLaunch { Request = request, Attempt = attempt, Slot = slot, Owner = this.AsReference<IJobGrain>() });
             LogStarted(logger, request.JobKey, attempt, slot.SiloName, slot.Pool.Class);
-            Coordinator().JobChangedAsync(View()).Ignore();
+            Parent().JobChangedAsync(View()).Ignore();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The silo went away (or is shutting down) between the reservation and the start: not the
             // job's failure. Try again in a moment rather than at once, when the ledger knows better.
             LogStartFailed(logger, request.JobKey, attempt, slot.SiloName, e.Message);
-            await Ledger().ReleaseAsync(request.JobKey, attempt);
+            if (request.Slot is not null)
+            {
+                await EndAsync(JobStatus.Cancelled, error: $"could not start on silo {slot.SiloName}: {e.Message}");
+                return;
+            }
+            await ReleaseAsync(attempt);
             state.State.Status = JobStatus.Waiting;
             state.State.Slot = null;
             state.State.Waiting = $"could not start on silo {slot.SiloName} ({e.Message}); placing it again";
@@ -185,11 +196,11 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         _placementTimer?.Dispose();
         _placementTimer = null;
         _live = null;
-        if (state.State.Request is { } request) await Ledger().ReleaseAsync(request.JobKey, state.State.Attempt);
+        if (state.State.Request is not null) await ReleaseAsync(state.State.Attempt);
         state.State.Status = status;
         if (status != JobStatus.Succeeded) state.State.Error = error ?? state.State.Error;
         await state.WriteStateAsync();
-        if (state.State.Request is not null) Coordinator().JobEndedAsync(Outcome()).Ignore();
+        if (state.State.Request is not null) Parent().JobEndedAsync(Outcome()).Ignore();
     }
 
     private JobOutcome Outcome() => new()
@@ -237,11 +248,17 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     }
 
 
+    /// <summary>Frees the attempt's slot, unless its group holds it.</summary>
+    private Task ReleaseAsync(int attempt) => Request.Slot is null ? Ledger().ReleaseAsync(Request.JobKey, attempt) : Task.CompletedTask;
+
     private ISlotLedgerGrain Ledger() => GrainFactory.GetGrain<ISlotLedgerGrain>(0);
 
     private ISiloSupervisorGrain Supervisor(SlotGrant slot) => GrainFactory.GetGrain<ISiloSupervisorGrain>(slot.Silo);
 
-    private IExperimentCoordinatorGrain Coordinator() => GrainFactory.GetGrain<IExperimentCoordinatorGrain>(Request.ExperimentId);
+    /// <summary>The grain told how the job goes: its group, or the experiment's coordinator.</summary>
+    private IJobParentGrain Parent() => Request.Parent is { } parent
+        ? GrainFactory.GetGrain<IJobParentGrain>(GrainId.Parse(parent))
+        : GrainFactory.GetGrain<IExperimentCoordinatorGrain>(Request.ExperimentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobKey} attempt {Attempt} started on silo {Silo} ({DeviceClass})")]
     private static partial void LogStarted(ILogger logger, string jobKey, int attempt, string silo, string deviceClass);

@@ -11,4 +11,11 @@ internal sealed class SiloSupervisorGrain(IJobSupervisor supervisor) : Grain, IS
     public Task StopAsync(string jobKey, int attempt, string reason) => supervisor.StopAsync(jobKey, attempt, reason);
 
     public Task<IReadOnlyList<RunningJob>> GetRunningAsync() => Task.FromResult(supervisor.Running);
+
+    public Task<int> FreePortAsync()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        listener.Start();
+        return Task.FromResult(((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+    }
 }

@@ -1,7 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
+using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Torch.Distributed;
 using System.Runtime.InteropServices;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Training.DisCo;
+using Orleans.MoE.Training.Parallel;
 using Orleans.MoE.Training.Runs;
 
 namespace Orleans.MoE.Silo.Worker;
@@ -31,9 +35,10 @@ public static class WorkerRunner
         var config = DisCoExperimentLoader.Parse(File.ReadAllText(layout.ResolvedConfig), layout.ResolvedConfig);
         if (job.Threads > 0) TorchRuntime.Threads = job.Threads;
         lock (stdout) stdout.WriteLine(WorkerProtocol.Started());
+        using var parallel = RankOf(job)?.Join(config.Model);
         try
         {
-            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token);
+            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel);
             var result = DisCoPhases.Run(job.Phase, context);
             lock (stdout) stdout.WriteLine(WorkerProtocol.Succeeded(result));
             return 0;
@@ -43,6 +48,22 @@ public static class WorkerRunner
             stderr.WriteLine($"{job.JobKey} attempt {job.Attempt}: stopped on request after its checkpoint");
             return WorkerProtocol.Interrupted;
         }
+        finally
+        {
+            parallel?.Group.Dispose();
+        }
+    }
+
+    /// <summary>The rank of a job that is one of several (its arguments name it), or null for a job of its own.</summary>
+    private static ParallelRank? RankOf(WorkerJobFile job)
+    {
+        if (!job.Arguments.TryGetValue(WorkerArguments.WorldSize, out var worldSize) || int.Parse(worldSize, CultureInfo.InvariantCulture) <= 1) return null;
+        return new ParallelRank(
+            job.Arguments[WorkerArguments.Parallel],
+            int.Parse(worldSize, CultureInfo.InvariantCulture),
+            int.Parse(job.Arguments[WorkerArguments.Rank], CultureInfo.InvariantCulture),
+            RendezvousAddress.Parse(job.Arguments[WorkerArguments.Rendezvous]),
+            TimeSpan.FromSeconds(double.Parse(job.Arguments[WorkerArguments.TimeoutSeconds], CultureInfo.InvariantCulture)));
     }
 
     /// <summary>The supervisor holds this process's stdin open; its end means the silo died.</summary>

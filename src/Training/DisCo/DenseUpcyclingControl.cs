@@ -66,7 +66,7 @@ public static class DenseUpcyclingControl
         using var upcycled = new OwnedWeights(SafeTensors.Load(c.Layout.ControlUpcycled).Tensors);
         var measurements = DisCoPhases.Training(PhaseTraining.Run(
             new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, DisCoPhases.CorpusTrain(c.Layout), DisCoPhases.CorpusValidation(c.Layout),
-                c.Layout.ControlFineTune, upcycled.Tensors),
+                c.Layout.ControlFineTune, upcycled.Tensors, c.Parallel),
             c.Progress, c.Cancellation, target, c.Config.TargetLossWindow));
         measurements["target_loss"] = target;
         return measurements;

@@ -6,14 +6,15 @@ using Orleans.MoE.Model;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.Checkpoints;
+using Orleans.MoE.Training.Parallel;
 using Orleans.MoE.Training.Runs;
 
 namespace Orleans.MoE.Training.DisCo;
 
 /// <summary>
 /// What one phase of an experiment needs: the experiment, where its artifacts live, the phases
-/// finished so far (read only: their measurements are inputs, e.g. the cluster sizes), and where
-/// progress goes.
+/// finished so far (read only: their measurements are inputs, e.g. the cluster sizes), where
+/// progress goes, and for a fine-tune of several ranks, this process's rank.
 /// </summary>
 public sealed record DisCoPhaseContext(
     DisCoExperimentConfig Config,
@@ -21,7 +22,8 @@ public sealed record DisCoPhaseContext(
     DisCoState State,
     TextWriter Log,
     IProgress<TrainingEvent>? Progress = null,
-    CancellationToken Cancellation = default);
+    CancellationToken Cancellation = default,
+    ParallelContext? Parallel = null);
 
 /// <summary>
 /// The phases of an MoE-DisCo experiment as plain library calls: each reads its inputs from the
@@ -41,6 +43,9 @@ public static class DisCoPhases
     public const string Report = "report";
 
     public static string Submodel(int expert) => $"submodel-{expert}";
+
+    /// <summary>The phases that may run as several ranks of one group (the fine-tunes).</summary>
+    public static bool RunsOnRanks(string phase) => phase is FineTune or DenseUpcyclingControl.FineTune;
 
     /// <summary>The expert of a submodel phase's name, or null for any other phase.</summary>
     public static int? ExpertOf(string phase) =>
@@ -166,7 +171,7 @@ public static class DisCoPhases
         var target = TargetLoss(c);
         using var merged = new OwnedWeights(SafeTensors.Load(c.Layout.Integrated).Tensors);
         var measurements = Training(PhaseTraining.Run(
-            new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.FineTune, merged.Tensors),
+            new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.FineTune, merged.Tensors, c.Parallel),
             c.Progress, c.Cancellation, target, c.Config.TargetLossWindow));
         measurements["target_loss"] = target;
         return measurements;

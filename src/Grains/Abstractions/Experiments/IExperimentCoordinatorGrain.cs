@@ -7,7 +7,7 @@ namespace Orleans.MoE.Grains.Experiments;
 /// One experiment (key = experiment id): a persisted state machine that runs the experiment's phases
 /// as jobs on the cluster, retries failed jobs within each phase's failure budget, and reports.
 /// </summary>
-public interface IExperimentCoordinatorGrain : IGrainWithStringKey
+public interface IExperimentCoordinatorGrain : IJobParentGrain
 {
     /// <summary>Records the plan and starts (or resumes) the experiment. Idempotent: the same plan gets the same answer; another plan under the same id is refused.</summary>
     Task<ExperimentStatus> StartAsync(ExperimentPlan plan);
@@ -21,18 +21,6 @@ public interface IExperimentCoordinatorGrain : IGrainWithStringKey
 
     /// <summary>Stops every job (each checkpoints first) and ends the experiment as cancelled.</summary>
     Task CancelAsync(string reason);
-
-    /// <summary>
-    /// A job of this experiment ended (from the grain that owns it). One-way, so that a job owner
-    /// never waits on the coordinator while the coordinator may be calling it; a lost message is
-    /// made good by <see cref="WakeAsync"/>, which asks every job for its state.
-    /// </summary>
-    [OneWay]
-    Task JobEndedAsync(JobOutcome outcome);
-
-    /// <summary>A job's live view changed (started, progress, waiting); not persisted.</summary>
-    [AlwaysInterleave, OneWay]
-    Task JobChangedAsync(JobView view);
 
     /// <summary>Re-drives the state machine: starts what is ready, re-places what lost its silo.</summary>
     Task WakeAsync();

@@ -39,5 +39,12 @@ public interface IExpertSubmodelGrain : IJobGrain;
 /// <summary>One shard of the corpus: its documents' features, k-means partial sums for each round, then its per-cluster token files.</summary>
 public interface IDataShardGrain : IJobGrain;
 
-/// <summary>One rank of a head- (or expert-) parallel fine-tune group, gang-placed with the others on distinct silos.</summary>
+/// <summary>One rank of a head- (or expert-) parallel fine-tune group, on the slot its group reserved; it is not retried on its own.</summary>
 public interface IHeadParallelRankGrain : IJobGrain;
+
+/// <summary>
+/// The P ranks of one fine-tune as one job: gang-placed on P distinct silos (all or none), one
+/// rendezvous on rank 0's silo; when a rank fails the whole group stops and restarts from the last
+/// checkpoint (at the same P, or at a smaller one when the experiment allows elastic restarts).
+/// </summary>
+public interface IRankGroupGrain : IJobGrain, IJobParentGrain;

@@ -13,4 +13,7 @@ public interface ISiloSupervisorGrain : IGrainWithStringKey
     Task StopAsync(string jobKey, int attempt, string reason);
 
     Task<IReadOnlyList<RunningJob>> GetRunningAsync();
+
+    /// <summary>A TCP port free on this silo's host now, for a rendezvous a job there will serve.</summary>
+    Task<int> FreePortAsync();
 }

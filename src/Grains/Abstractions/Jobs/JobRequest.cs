@@ -34,7 +34,27 @@ public sealed record JobRequest
     /// <summary>A worker that reports no progress for this long is stopped and counted as failed; null waits forever.</summary>
     [Id(8)] public TimeSpan? StallTimeout { get; init; }
 
-    /// <summary>The grain that owns the job and receives its reports.</summary>
+    /// <summary>Ranks of one group (gang-placed on distinct silos, all or none); 1 for a job of its own.</summary>
+    [Id(9)] public int Ranks { get; init; } = 1;
+
+    /// <summary>For a group: the parallel mode of its ranks (head, expert, data, auto) and their collective timeout.</summary>
+    [Id(10)] public string Parallel { get; init; } = "auto";
+
+    [Id(11)] public double CollectiveTimeoutSeconds { get; init; } = 120;
+
+    /// <summary>For a group: after a failure, restart at the largest smaller world size that fits and divides <see cref="RankDivisor"/>.</summary>
+    [Id(12)] public bool Elastic { get; init; }
+
+    /// <summary>For a group: what every world size must divide (the model's heads or experts); null = any.</summary>
+    [Id(13)] public int? RankDivisor { get; init; }
+
+    /// <summary>The slot a rank of a group runs on, reserved by its group; null = the job reserves its own.</summary>
+    [Id(14)] public Placement.SlotGrant? Slot { get; init; }
+
+    /// <summary>The grain told when the job ends (its id as text); null = the experiment's coordinator.</summary>
+    [Id(15)] public string? Parent { get; init; }
+
+    /// <summary>The key of the grain that owns the job.</summary>
     public string JobKey => JobKeys.Of(ExperimentId, Name);
 }
 
