@@ -10,6 +10,7 @@ namespace Orleans.MoE.Cluster.Tests;
 /// The whole MoE-DisCo pipeline through the grains of an embedded cluster, on a tiny two-domain
 /// corpus: artifacts, report, and resume after the cluster was stopped in any phase.
 /// </summary>
+[Collection(WorkerProcessesCollection.Name)]
 public sealed class EmbeddedPipelineTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-disco-" + Guid.NewGuid().ToString("N"));

@@ -8,6 +8,7 @@ namespace Orleans.MoE.Cluster.Tests;
 /// each declare their pools, and `moe run --cluster`. Everything binds and advertises 127.0.0.1,
 /// and every process is stopped at the end, also when the test fails.
 /// </summary>
+[Collection(WorkerProcessesCollection.Name)]
 public sealed class ProcessClusterTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-processes-" + Guid.NewGuid().ToString("N"));

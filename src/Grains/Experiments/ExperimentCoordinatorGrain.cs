@@ -112,7 +112,11 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => WakeAsync();
 
-    /// <summary>Asks every job that has not reported its end whether it ended (a one-way message may have been lost).</summary>
+    /// <summary>
+    /// Asks every job that has not reported its end again (RunAsync is idempotent: a job the request
+    /// never reached, because this coordinator died after recording it, starts now) and whether it
+    /// ended (a one-way message may have been lost).
+    /// </summary>
     private async Task ReconcileAsync()
     {
         if (_superseded || S.Plan is null || S.Phase.IsTerminal()) return;
@@ -121,7 +125,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
         {
             var node = _nodes.First(n => n.Name == name);
             var job = Job(node);
-            _views[name] = await job.GetViewAsync();
+            _views[name] = await job.RunAsync(Request(node));
             if (await job.GetOutcomeAsync() is { } outcome && !record.Status.IsTerminal())
             {
                 await RecordAsync(outcome, record);
