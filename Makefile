@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # The built-in multi-domain corpus (src/Data/Corpora/BuiltInDomains.cs): the default data of the demo.
 CORPUS_APT_PACKAGES := bible-kjv-text bible-kjv fortunes fortunes-min fortunes-de fortunes-es fortunes-it \
   fortunes-ru linux-libc-dev libpython3.11-stdlib golang-1.19-src gnu-standards
-APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread $(CORPUS_APT_PACKAGES)
+APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread redis-server $(CORPUS_APT_PACKAGES)
 BENCH_APT_PACKAGES := python3-torch iproute2
 
 CONFIGURATION ?= Release
@@ -20,11 +20,12 @@ NATIVE_LIB := $(NATIVE_BUILD)/libmoe_native.so
 NATIVE_SOURCES := native/CMakeLists.txt $(wildcard native/include/*.h native/src/*.h native/src/*.cpp)
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: help deps bench-deps native build test demo bench fixtures clean
+.PHONY: help deps bench-deps native build test demo cluster-demo bench fixtures clean
 
 help:
 	@echo "make demo    run the main job on the embedded default: MoE-DisCo and its baseline (runs/disco-demo)"
 	@echo "make test    run every test"
+	@echo "make cluster-demo  the demo on a real cluster on this machine: redis-server + 3 silo processes (runs/local-cluster)"
 	@echo "make bench   run the benchmarks (prints ratios against references measured in the same run)"
 	@echo "make native  build the native library only"
 	@echo "make clean   remove build outputs"
@@ -51,6 +52,9 @@ test: build
 
 demo: build
 	$(DOTNET) run --project src/Client -c $(CONFIGURATION) --no-build -- demo --dir runs/disco-demo
+
+cluster-demo: build
+	MOE=src/Client/bin/$(CONFIGURATION)/net10.0/moe scripts/local-cluster.sh experiments/disco-demo.json
 
 bench: bench-deps $(NATIVE_LIB)
 	$(DOTNET) build bench/Orleans.MoE.Bench -c Release -nologo -v quiet

@@ -1,4 +1,6 @@
 using Orleans.MoE.Data.Corpora;
+using Orleans.MoE.Grains.Experiments;
+using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Data.Tokenization;
 using Orleans.MoE.Model.Config;
@@ -43,5 +45,6 @@ internal static class CommandErrors
     private static bool IsBadInput(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidDataException
             or ModelConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
-            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException or RunDirectoryException;
+            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException or RunDirectoryException
+            or SiloMetadataException or ExperimentConflictException;
 }

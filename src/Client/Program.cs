@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Orleans.MoE.Client;
 using Orleans.MoE.Client.Data;
-using Orleans.MoE.Client.DisCo;
+using Orleans.MoE.Client.Cluster;
 using Orleans.MoE.Client.Demo;
 using Orleans.MoE.Client.Training;
 
@@ -10,7 +10,9 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PrepareCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(DisCoCommand.Create());
+foreach (var command in new[] { RunCommand.Create(), WatchCommand.Create(), StatusCommand.Create(), CancelCommand.Create(),
+             SilosCommand.Create(), ReportCommand.Create(), SiloCommand.Create(), WorkerCommand.Create() })
+    root.Subcommands.Add(command);
 
 try
 {

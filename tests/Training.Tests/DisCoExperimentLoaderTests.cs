@@ -112,4 +112,23 @@ public class DisCoExperimentLoaderTests
         var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json));
         Assert.Contains(e.Problems, p => p.Path == "model.layers.ffn.kind");
     }
+
+    [Fact]
+    public void TheClusterSectionIsReadAndEveryProblemInItIsNamed()
+    {
+        string With(string section) => File.ReadAllText(DemoPath()).Replace("\"name\": \"disco-demo\",", $"\"name\": \"disco-demo\", \"cluster\": {section},");
+        var config = DisCoExperimentLoader.Parse(With("""{ "max_failures": 1, "fine_tune_ranks": 2, "elastic": true, "high_memory_class": "a100" }"""));
+        Assert.Equal((1, 2, true, "a100", "low-cost"), (config.Cluster.MaxFailures, config.Cluster.FineTuneRanks, config.Cluster.Elastic,
+            config.Cluster.HighMemoryClass, config.Cluster.LowCostClass));
+
+        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(
+            With("""{ "max_failures": -1, "fine_tune_ranks": 3, "parallel": "pipeline", "job_stall_timeout_seconds": 0, "retries": 2 }""")));
+        var problems = e.Problems.ToDictionary(p => p.Path, p => p.Message);
+        Assert.Contains("0 or more", problems["cluster.max_failures"]);
+        Assert.Contains("'pipeline' is not a mode", problems["cluster.parallel"]);
+        Assert.Contains("must be positive", problems["cluster.job_stall_timeout_seconds"]);
+        Assert.Contains("cluster.retries", problems.Keys);
+        var ranks = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(With("""{ "fine_tune_ranks": 3 }""")));
+        Assert.Contains(ranks.Problems, p => p.Path == "cluster.fine_tune_ranks" && p.Message.Contains("do not divide the model's 4 experts"));
+    }
 }

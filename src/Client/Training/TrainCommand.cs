@@ -58,7 +58,7 @@ internal static class TrainCommand
     }
 
     private sealed record Arguments(string? Model, string? Training, string[] Data, string[]? Validation, string RunDirectory, bool Resume,
-        int? Threads, RankSettings? Rank);
+        int? Threads, ParallelRank? Rank);
 
     /// <summary>The command line as parsed ("train" first), without one option and its value (for the ranks the launcher starts).</summary>
     private static List<string> ArgumentsWithout(string[] tokens, string option)

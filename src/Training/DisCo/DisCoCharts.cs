@@ -52,7 +52,7 @@ internal static class DisCoCharts
 
     internal static string LossByDollars(DisCoResults r)
     {
-        var p = r.Config.Prices;
+        var p = r.Prices;
         var chart = new SvgLineChart { Width = Width, Title = "Training loss by money spent", XTitle = "cumulative $", YTitle = "loss (nats/token)" };
         chart.Add(LineSeries.FromColumns("baseline", r.BaselineLoss.Seconds.Select(s => p.HighMemory.Hours(s) * p.HighMemory.DollarsPerHour).ToList(), r.BaselineLoss.Values) with { Colour = BaselineColour });
         // The S-phase as the paper charges it: E devices for the slowest submodel's time.

@@ -46,6 +46,9 @@ public sealed record DisCoExperimentConfig
     /// <summary>The dense-upcycling control (off unless the experiment file enables it).</summary>
     public DenseUpcyclingSpec DenseUpcycling { get; init; } = new();
 
+    /// <summary>How the experiment's jobs run on a cluster: failure budget, device classes, fine-tune ranks.</summary>
+    public ClusterSpec Cluster { get; init; } = new();
+
     public int Experts => Model.Layers.Ffn.Moe?.NumExperts ?? 0;
 }
 
@@ -140,4 +143,36 @@ public sealed record DenseUpcyclingSpec
     /// <summary>The dense submodel's steps: <see cref="Steps"/>, or the budget rule applied to the S-phase.</summary>
     public long ResolvedSteps(TrainingConfig submodels, int experts) =>
         Steps ?? (Budget == DenseUpcyclingBudget.AllSubmodels ? experts * submodels.Steps : submodels.Steps);
+}
+
+/// <summary>
+/// How an experiment runs on a cluster: each job's failure budget, the stall timeout, the device
+/// classes its phases ask for, and the ranks of its fine-tunes (P = 1: one job; P > 1: a group
+/// gang-placed on P distinct silos of the high-memory class, head or expert parallel).
+/// </summary>
+public sealed record ClusterSpec
+{
+    /// <summary>Failed attempts a job may have before the experiment fails (Ray Train's max_failures).</summary>
+    public int MaxFailures { get; init; } = 3;
+
+    /// <summary>A worker that reports no progress for this long is stopped and counted as failed; null waits forever.</summary>
+    public double? JobStallTimeoutSeconds { get; init; }
+
+    /// <summary>The device class of the submodels, clustering and the control's dense submodel.</summary>
+    public string LowCostClass { get; init; } = "low-cost";
+
+    /// <summary>The device class of the baseline, integration, fine-tunes and evaluations.</summary>
+    public string HighMemoryClass { get; init; } = "high-memory";
+
+    /// <summary>P, the ranks of each fine-tune.</summary>
+    public int FineTuneRanks { get; init; } = 1;
+
+    /// <summary>How the fine-tune's ranks share the model: head, expert, data or auto.</summary>
+    public string Parallel { get; init; } = "auto";
+
+    /// <summary>After a failure, restart at the largest smaller P that fits the free silos, instead of waiting for P of them.</summary>
+    public bool Elastic { get; init; }
+
+    /// <summary>Seconds a rank waits at the rendezvous and in each collective before its group fails.</summary>
+    public double CollectiveTimeoutSeconds { get; init; } = 120;
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Orleans.MoE.Data.Clustering;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Parallel;
 
 namespace Orleans.MoE.Training.DisCo;
 
@@ -58,6 +59,7 @@ public static class DisCoExperimentLoader
             var prices = ReadPrices(r.Object("prices", false, "dollars per hour of each device class"));
             var (control, controlBudgetGiven) = ReadDenseUpcycling(r.Object("dense_upcycling", false,
                 "the dense-upcycling control: one dense submodel on all data copied into every expert"));
+            var cluster = ReadCluster(r.Object("cluster", false, "how the jobs run on a cluster: failure budget, device classes, fine-tune ranks"));
             r.ReportUnknownFields();
 
             if (model is not null)
@@ -75,6 +77,7 @@ public static class DisCoExperimentLoader
                 }
             }
             CheckDenseUpcycling(control, controlBudgetGiven, model, problems);
+            CheckCluster(cluster, model, fineTune, problems);
             problems.Check(window is null or >= 1, "target_loss_window", "must be at least 1");
             problems.Check(data.MaxBytesPerDomain > 0, "data.max_bytes_per_domain", "must be positive");
             problems.Check(data.ValidationFraction is > 0 and < 1, "data.validation_fraction",
@@ -101,6 +104,7 @@ public static class DisCoExperimentLoader
                 Baseline = baseline!,
                 Prices = prices,
                 DenseUpcycling = control,
+                Cluster = cluster,
             };
         }
     }
@@ -195,6 +199,50 @@ public static class DisCoExperimentLoader
                 $"{spec.Expert} is not an expert slot of the model; use 0 to {experts - 1}");
         else
             problems.Check(spec.Expert >= 0, "dense_upcycling.expert", "must be 0 or more");
+    }
+
+    private static ClusterSpec ReadCluster(ConfigReader? r)
+    {
+        if (r is null) return new ClusterSpec();
+        var defaults = new ClusterSpec();
+        var spec = new ClusterSpec
+        {
+            MaxFailures = r.Int("max_failures", false, "failed attempts a job may have before the experiment fails") ?? defaults.MaxFailures,
+            JobStallTimeoutSeconds = r.Double("job_stall_timeout_seconds", false, "seconds without progress after which a worker is stopped as failed"),
+            LowCostClass = r.String("low_cost_class", false, "the device class of the submodels and clustering") ?? defaults.LowCostClass,
+            HighMemoryClass = r.String("high_memory_class", false, "the device class of the baseline, integration and fine-tunes") ?? defaults.HighMemoryClass,
+            FineTuneRanks = r.Int("fine_tune_ranks", false, "P, the ranks of each fine-tune (1 = one job)") ?? defaults.FineTuneRanks,
+            Parallel = r.String("parallel", false, "how the fine-tune's ranks share the model: head, expert, data or auto") ?? defaults.Parallel,
+            Elastic = r.Bool("elastic", false, "true restarts a failed fine-tune at the largest smaller P that fits") ?? defaults.Elastic,
+            CollectiveTimeoutSeconds = r.Double("collective_timeout_seconds", false, "seconds a rank waits in a collective") ?? defaults.CollectiveTimeoutSeconds,
+        };
+        r.ReportUnknownFields();
+        return spec;
+    }
+
+    private static void CheckCluster(ClusterSpec spec, ModelConfig? model, TrainingConfig? fineTune, ConfigProblems problems)
+    {
+        problems.Check(spec.MaxFailures >= 0, "cluster.max_failures", "must be 0 or more (0: the first failure fails the experiment)");
+        problems.Check(spec.JobStallTimeoutSeconds is null or > 0, "cluster.job_stall_timeout_seconds", "must be positive (leave it out to wait forever)");
+        problems.Check(spec.CollectiveTimeoutSeconds > 0, "cluster.collective_timeout_seconds", "must be positive");
+        problems.Check(spec.LowCostClass.Length > 0, "cluster.low_cost_class", "must name a device class");
+        problems.Check(spec.HighMemoryClass.Length > 0, "cluster.high_memory_class", "must name a device class");
+        if (!ParallelRank.Modes.Contains(spec.Parallel))
+        {
+            problems.Check(false, "cluster.parallel", $"'{spec.Parallel}' is not a mode; use {string.Join(", ", ParallelRank.Modes)}");
+            return;
+        }
+        problems.Check(spec.FineTuneRanks >= 1, "cluster.fine_tune_ranks", "must be at least 1");
+        if (model is null || fineTune is null || spec.FineTuneRanks <= 1) return;
+        var mode = ParallelRank.ModeFor(spec.Parallel, model);
+        problems.Check(mode != ParallelMode.Head || model.Layers.Ffn.Kind == FfnKind.MultiHeadLatentMoe, "cluster.parallel",
+            "head parallel needs a Multi-Head LatentMoE; use expert or data for this model");
+        if (ParallelRank.Divisor(mode, model) is { } divisor)
+            problems.Check(divisor % spec.FineTuneRanks == 0, "cluster.fine_tune_ranks",
+                $"{spec.FineTuneRanks} ranks do not divide the model's {divisor} {(mode == ParallelMode.Head ? "heads" : "experts")}");
+        var rows = fineTune.BatchSize / Math.Max(1, fineTune.MicroBatches);
+        problems.Check(rows % spec.FineTuneRanks == 0, "cluster.fine_tune_ranks",
+            $"{spec.FineTuneRanks} ranks do not divide the fine-tune's {rows} rows per micro-batch (batch_size / micro_batches)");
     }
 
     private static DevicePriceTable ReadPrices(ConfigReader? r)

@@ -30,7 +30,7 @@ internal static class DisCoFinalEvaluation
     internal static JsonObject Measure(DisCoExperimentConfig config, DisCoLayout layout, Transformer model)
     {
         var (context, batch) = (config.FineTune.ContextLength, config.FineTune.MicroBatchSize);
-        var windows = DisCoRunner.EvaluationWindows(config);
+        var windows = DisCoPhases.EvaluationWindows(config);
         var overall = DisCoEvaluation.Perplexity(model, [layout.CorpusShard(CorpusSplits.Validation)], context, batch, windows);
         var clusterShards = Enumerable.Range(0, config.Experts).Select(k => layout.ClusterShard(k, CorpusSplits.Validation)).ToList();
         var perCluster = clusterShards.Select(s => DisCoEvaluation.Perplexity(model, [s], context, batch, windows).Perplexity).ToArray();

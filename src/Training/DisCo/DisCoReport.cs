@@ -97,7 +97,7 @@ public static class DisCoReport
     private static ReportTable Table3(DisCoResults r)
     {
         var c = r.Cost;
-        var p = r.Config.Prices;
+        var p = r.Prices;
         var table = new ReportTable("Phase", "Device", "Time (h)", "Cost ($)");
         table.AddRow("Full-parameter baseline", $"{p.HighMemory.Name} x1", H(c.BaselineHours), D(c.BaselineDollars));
         table.AddRow("Clustering (not in the paper's total)", $"{p.LowCost.Name} x1", H(c.ClusteringHours), D(c.ClusteringDollars));
@@ -125,8 +125,21 @@ public static class DisCoReport
         var nmi = r.Phase("cluster")["nmi"] is { } value ? FormattableString.Invariant($", NMI {(double)value:F3} against the domain labels") : "";
         return $"Clustering: {(string?)r.Phase("cluster")["method"]}{nmi}. " +
                $"Backbones averaged {Config.ConfigReader.SnakeCase(r.Config.Integration.Averaging)}; router: {Config.ConfigReader.SnakeCase(r.Config.Integration.Router)}. " +
-               "Submodels ran one after another on this machine; the cost model charges them as if they ran in parallel on separate devices." +
+               $"Submodels ran on {SubmodelSilos(r)}; the cost model charges them as if they ran in parallel on separate devices." +
                ControlNote(r);
+    }
+
+    /// <summary>The silos the submodels' jobs ran on, as recorded with their measurements.</summary>
+    private static string SubmodelSilos(DisCoResults r)
+    {
+        var silos = Enumerable.Range(0, r.Config.Experts).Select(k => (string?)r.Phase(DisCoPhases.Submodel(k))["device"]?["silo"])
+            .OfType<string>().Distinct().ToList();
+        return silos.Count switch
+        {
+            0 => "this machine",
+            1 => $"silo {silos[0]}",
+            _ => $"silos {string.Join(", ", silos)}",
+        };
     }
 
     private static string ControlNote(DisCoResults r)

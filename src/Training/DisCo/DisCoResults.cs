@@ -10,6 +10,7 @@ public sealed record Curve(IReadOnlyList<double> Steps, IReadOnlyList<double> Va
 public sealed record DisCoResults(
     DisCoExperimentConfig Config,
     JsonObject Phases,
+    DevicePriceTable Prices,
     DisCoCostReport Cost,
     double BreakEvenPriceRatio,
     Curve BaselineLoss,
@@ -24,11 +25,8 @@ public sealed record DisCoResults(
     public static DisCoResults From(DisCoExperimentConfig config, DisCoLayout layout, DisCoState state)
     {
         var phases = new JsonObject();
-        var names = new List<string> { "prepare", "cluster", "baseline" };
-        names.AddRange(Enumerable.Range(0, config.Experts).Select(k => $"submodel-{k}"));
-        names.AddRange(["integrate", "fine_tune", "evaluate"]);
-        if (config.DenseUpcycling.Enabled) names.AddRange(DenseUpcyclingControl.Phases);
-        foreach (var n in names) phases[n] = state.Get(n).DeepClone();
+        foreach (var n in DisCoPhases.All(config).Where(n => n != DisCoPhases.Report)) phases[n] = state.Get(n).DeepClone();
+        var prices = PricesOf(phases, config.Prices);
 
         double Seconds(string phase, string field = "training_seconds") => (double)phases[phase]![field]!;
         var times = new DisCoTimes(
@@ -37,17 +35,31 @@ public sealed record DisCoResults(
             BaselineSeconds: Seconds("baseline"),
             ClusteringSeconds: Seconds("cluster", "wall_seconds"),
             IntegrationSeconds: Seconds("integrate", "wall_seconds"));
-        var cost = DisCoCostModel.Evaluate(times, config.Prices);
+        var cost = DisCoCostModel.Evaluate(times, prices);
         var control = config.DenseUpcycling.Enabled
             ? new DenseUpcyclingResults(
                 DenseUpcyclingCostModel.Evaluate(Seconds(DenseUpcyclingControl.Dense), Seconds(DenseUpcyclingControl.Upcycle, "wall_seconds"),
-                    Seconds(DenseUpcyclingControl.FineTune), Seconds("baseline"), config.Prices),
+                    Seconds(DenseUpcyclingControl.FineTune), Seconds("baseline"), prices),
                 Read(layout.ControlDense, "train", "loss"), Read(layout.ControlFineTune, "train", "loss"), Read(layout.ControlFineTune, "eval", "perplexity"))
             : null;
-        return new DisCoResults(config, phases, cost, DisCoCostModel.BreakEvenPriceRatio(cost, config.Experts),
+        return new DisCoResults(config, phases, prices, cost, DisCoCostModel.BreakEvenPriceRatio(cost, config.Experts),
             Read(layout.Baseline, "train", "loss"), Read(layout.FineTune, "train", "loss"),
             Enumerable.Range(0, config.Experts).Select(k => Read(layout.Submodel(k), "train", "loss")).ToList(),
             Read(layout.Baseline, "eval", "perplexity"), Read(layout.FineTune, "eval", "perplexity"), control);
+    }
+
+    /// <summary>
+    /// The prices the phases ran at: each phase's measurements name the device pool of the silo that
+    /// ran it (its declared price and throughput); the S-phase's class is the submodels' pool, the
+    /// high-memory class the fine-tune's. Phases without a recorded pool fall back to the experiment's table.
+    /// </summary>
+    private static DevicePriceTable PricesOf(JsonObject phases, DevicePriceTable fallback)
+    {
+        static DeviceClass Of(JsonNode? phase, DeviceClass otherwise) =>
+            phase?["device"] is JsonObject d
+                ? new DeviceClass((string?)d["class"] ?? otherwise.Name, (double)d["dollars_per_hour"]!, (double?)d["relative_throughput"] ?? 1.0)
+                : otherwise;
+        return new DevicePriceTable(Of(phases[DisCoPhases.Submodel(0)], fallback.LowCost), Of(phases[DisCoPhases.FineTune], fallback.HighMemory));
     }
 
     private static Curve Read(string runDirectory, string kind, string field)

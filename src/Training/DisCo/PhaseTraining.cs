@@ -2,6 +2,7 @@ using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
+using Orleans.MoE.Training.Parallel;
 using Orleans.MoE.Training.Runs;
 
 namespace Orleans.MoE.Training.DisCo;
@@ -13,7 +14,8 @@ public sealed record PhaseTrainingJob(
     IReadOnlyList<string> TrainPaths,
     IReadOnlyList<string>? ValidationPaths,
     string RunDirectory,
-    IReadOnlyDictionary<string, Tensor>? InitialWeights);
+    IReadOnlyDictionary<string, Tensor>? InitialWeights,
+    ParallelContext? Parallel = null);
 
 /// <summary>How a training phase ended, with the time it spent training (over every resumption).</summary>
 public sealed record PhaseTrainingResult(long Steps, double TrainingSeconds, double FinalLoss, double? HeldOutLoss, bool ReachedTarget);
@@ -45,6 +47,7 @@ public static class PhaseTraining
                 RunDirectory = job.RunDirectory,
                 Resume = resume,
                 InitialWeights = job.InitialWeights,
+                Parallel = job.Parallel,
             });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var watch = new Progress(progress, step =>

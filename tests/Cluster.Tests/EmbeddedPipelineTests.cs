@@ -1,15 +1,21 @@
 using System.Text.Json.Nodes;
+using Orleans.MoE.Grains.Experiments;
+using Orleans.MoE.Grains.Jobs;
 using Orleans.MoE.Training.DisCo;
 using Orleans.MoE.Training.Runs;
 
-namespace Orleans.MoE.Training.Tests;
+namespace Orleans.MoE.Cluster.Tests;
 
-/// <summary>The whole MoE-DisCo pipeline on a tiny two-domain corpus: artifacts, report, resume after interruption.</summary>
-public sealed class DisCoPipelineTests : IDisposable
+/// <summary>
+/// The whole MoE-DisCo pipeline through the grains of an embedded cluster, on a tiny two-domain
+/// corpus: artifacts, report, and resume after the cluster was stopped in any phase.
+/// </summary>
+[Collection(WorkerProcessesCollection.Name)]
+public sealed class EmbeddedPipelineTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-disco-" + Guid.NewGuid().ToString("N"));
 
-    public DisCoPipelineTests()
+    public EmbeddedPipelineTests()
     {
         Directory.CreateDirectory(_root);
         var random = new Random(5);
@@ -30,7 +36,8 @@ public sealed class DisCoPipelineTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private string Experiment(string control = "") => $$"""
+    /// <param name="long">longer submodels and fine-tunes (150 steps, no early stop), so that a test can stop them midway</param>
+    private string Experiment(string control = "", bool @long = false) => $$"""
         {
           "name": "tiny",{{control}}
           "model": {
@@ -42,12 +49,12 @@ public sealed class DisCoPipelineTests : IDisposable
           },
           "data": { "paths": [ "{{Path.Combine(_root, "corpus.jsonl")}}" ], "validation_fraction": 0.2, "seed": 1 },
           "clustering": { "method": "kmeans", "restarts": 2, "seed": 1 },
-          "submodels": { "batch_size": 4, "context_length": 16, "steps": 6, "schedule": { "kind": "constant" },
+          "submodels": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 150 : 6)}}, "schedule": { "kind": "constant" },
                          "optimizer": { "lr": 3e-3 }, "eval": { "every": 3, "batches": 2 }, "checkpoint": { "every": 2, "keep": 1 }, "seed": 1, "threads": 1 },
           "integration": { "averaging": "weighted_by_tokens" },
-          "fine_tune": { "batch_size": 4, "context_length": 16, "steps": 8, "schedule": { "kind": "cosine", "warmup_steps": 1 },
+          "fine_tune": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 150 : 8)}}, "schedule": { "kind": "cosine", "warmup_steps": 1 },
                          "optimizer": { "lr": 3e-3 }, "eval": { "every": 4, "batches": 2 }, "checkpoint": { "every": 2, "keep": 1 }, "seed": 2, "threads": 1 },
-          "target_loss_window": 2,
+          "target_loss_window": 2,{{(@long ? "\"stop_fine_tune_at_baseline_loss\": false," : "")}}
           "baseline": { "batch_size": 4, "context_length": 16, "steps": 8, "schedule": { "kind": "cosine", "warmup_steps": 1 },
                         "optimizer": { "lr": 3e-3 }, "eval": { "every": 4, "batches": 2 }, "checkpoint": { "every": 2, "keep": 1 }, "seed": 2, "threads": 1 }
         }
@@ -56,17 +63,28 @@ public sealed class DisCoPipelineTests : IDisposable
     /// <summary>The dense-upcycling control with its default budget: E x submodels.steps = 12 steps.</summary>
     private const string Control = """ "dense_upcycling": { "expert": 1 },""";
 
-    private DisCoResults Run(string directory, IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default, string control = "")
+    private async Task<DisCoResults> Run(string directory, string control = "", bool @long = false) =>
+        (await EmbeddedExperiment.RunAsync(Experiment(control, @long), directory))!;
+
+    /// <summary>
+    /// Runs the long variant until the job has written its first checkpoint, then stops the cluster
+    /// (the worker checkpoints again and exits), and checks that the experiment did stop there.
+    /// </summary>
+    private async Task StopInside(string directory, string job, string runDirectory, string control = "")
     {
-        var text = Experiment(control);
-        return DisCoRunner.Run(DisCoExperimentLoader.Parse(text), text, directory, TextWriter.Null, progress, cancellation);
+        var checkpoints = TrainingJob.CheckpointDirectoryOf(runDirectory);
+        var stopped = await EmbeddedExperiment.RunAsync(Experiment(control, @long: true), directory,
+            s => s.Jobs.Any(j => j.Name == job && j.Status == JobStatus.Running)
+                 && Directory.Exists(checkpoints) && Directory.EnumerateDirectories(checkpoints, "step-*").Any());
+        Assert.Null(stopped);
+        Assert.False(DisCoState.Open(new DisCoLayout(directory).State).IsDone(job), $"{job} finished before the cluster stopped");
     }
 
     [Fact]
-    public void ProducesEveryArtifactAndAReportWhoseNumbersMatchTheMetrics()
+    public async Task ProducesEveryArtifactAndAReportWhoseNumbersMatchTheMetrics()
     {
         var directory = Path.Combine(_root, "run");
-        var results = Run(directory);
+        var results = await Run(directory);
         var layout = new DisCoLayout(directory);
 
         foreach (var path in new[] { layout.ResolvedConfig, layout.State, layout.Integrated, layout.Report, layout.Summary,
@@ -102,25 +120,16 @@ public sealed class DisCoPipelineTests : IDisposable
     }
 
     [Fact]
-    public void InterruptedInAnyPhaseAndRunAgainEndsWithTheSameMetrics()
+    public async Task StoppedInAnyPhaseAndRunAgainEndsWithTheSameMetrics()
     {
-        var straight = Run(Path.Combine(_root, "straight"));
+        var straight = await Run(Path.Combine(_root, "straight"), @long: true);
 
-        // Stop during the second submodel's training (the third training run), then, once resumed,
-        // during the fine-tune (the second training run after the resumed submodel).
+        // Stop during the second submodel's training, then, once resumed, during the fine-tune.
         var directory = Path.Combine(_root, "interrupted");
-        foreach (var (stopAtRun, stopAtStep) in new[] { (3, 3L), (2, 1L) })
-        {
-            using var cancel = new CancellationTokenSource();
-            var runs = 0;
-            var progress = new Callback(e =>
-            {
-                if (e is RunStarted) runs++;
-                if (runs == stopAtRun && e is StepCompleted step && step.Step == stopAtStep) cancel.Cancel();
-            });
-            Assert.ThrowsAny<OperationCanceledException>(() => Run(directory, progress, cancel.Token));
-        }
-        var resumed = Run(directory);
+        var layout = new DisCoLayout(directory);
+        await StopInside(directory, "submodel-1", layout.Submodel(1));
+        await StopInside(directory, "fine_tune", layout.FineTune);
+        var resumed = await Run(directory, @long: true);
 
         foreach (var phase in new[] { "baseline", "submodel-0", "submodel-1", "fine_tune" })
         {
@@ -134,10 +143,10 @@ public sealed class DisCoPipelineTests : IDisposable
     }
 
     [Fact]
-    public void TheDenseUpcyclingControlProducesItsArtifactsAndReportRowsMatchingItsMetrics()
+    public async Task TheDenseUpcyclingControlProducesItsArtifactsAndReportRowsMatchingItsMetrics()
     {
         var directory = Path.Combine(_root, "control");
-        var results = Run(directory, control: Control);
+        var results = await Run(directory, control: Control);
         var layout = new DisCoLayout(directory);
         foreach (var path in new[] { layout.ControlUpcycled, Path.Combine(layout.ControlDense, MetricsLog.FileName),
                      Path.Combine(layout.ControlFineTune, MetricsLog.FileName), layout.Report, layout.Summary })
@@ -175,25 +184,16 @@ public sealed class DisCoPipelineTests : IDisposable
     }
 
     [Fact]
-    public void TheControlInterruptedInItsPhasesAndRunAgainEndsWithTheSameMetrics()
+    public async Task TheControlStoppedInItsPhasesAndRunAgainEndsWithTheSameMetrics()
     {
-        var straight = Run(Path.Combine(_root, "control-straight"), control: Control);
+        var straight = await Run(Path.Combine(_root, "control-straight"), Control, @long: true);
 
-        // Stop in the control's dense submodel (the fifth training run: baseline, two submodels,
-        // fine-tune, dense), then, once resumed, in the control's fine-tune.
+        // Stop in the control's dense submodel, then, once resumed, in the control's fine-tune.
         var directory = Path.Combine(_root, "control-interrupted");
-        foreach (var (stopAtRun, stopAtStep) in new[] { (5, 5L), (2, 1L) })
-        {
-            using var cancel = new CancellationTokenSource();
-            var runs = 0;
-            var progress = new Callback(e =>
-            {
-                if (e is RunStarted) runs++;
-                if (runs == stopAtRun && e is StepCompleted step && step.Step == stopAtStep) cancel.Cancel();
-            });
-            Assert.ThrowsAny<OperationCanceledException>(() => Run(directory, progress, cancel.Token, Control));
-        }
-        var resumed = Run(directory, control: Control);
+        var layout = new DisCoLayout(directory);
+        await StopInside(directory, "control_dense", layout.ControlDense, Control);
+        await StopInside(directory, "control_fine_tune", layout.ControlFineTune, Control);
+        var resumed = await Run(directory, Control, @long: true);
 
         foreach (var phase in new[] { "control_dense", "control_fine_tune" })
         {
@@ -212,17 +212,12 @@ public sealed class DisCoPipelineTests : IDisposable
     }
 
     [Fact]
-    public void AnotherExperimentInTheSameDirectoryIsRefused()
+    public async Task AnotherExperimentInTheSameDirectoryIsRefused()
     {
         var directory = Path.Combine(_root, "other");
         Directory.CreateDirectory(directory);
         File.WriteAllText(new DisCoLayout(directory).ResolvedConfig, "{}");
-        var e = Assert.Throws<RunDirectoryException>(() => Run(directory));
+        var e = await Assert.ThrowsAsync<ExperimentConflictException>(() => Run(directory));
         Assert.Contains("holds another experiment", e.Message);
-    }
-
-    private sealed class Callback(Action<TrainingEvent> action) : IProgress<TrainingEvent>
-    {
-        public void Report(TrainingEvent value) => action(value);
     }
 }

@@ -1,0 +1,19 @@
+namespace Orleans.MoE.Grains.Jobs;
+
+/// <summary>
+/// The face of one silo's job supervisor (key = the silo's address; always activated on that silo):
+/// starts and stops the worker processes of the jobs whose slots are on it.
+/// </summary>
+public interface ISiloSupervisorGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the worker of an attempt; a second call for the same attempt does nothing.</summary>
+    Task StartAsync(JobLaunch launch);
+
+    /// <summary>Stops an attempt's worker: SIGINT (it checkpoints), then a kill after the grace period.</summary>
+    Task StopAsync(string jobKey, int attempt, string reason);
+
+    Task<IReadOnlyList<RunningJob>> GetRunningAsync();
+
+    /// <summary>A TCP port free on this silo's host now, for a rendezvous a job there will serve.</summary>
+    Task<int> FreePortAsync();
+}

@@ -1,0 +1,51 @@
+namespace Orleans.MoE.Grains.Placement;
+
+/// <summary>A request for job slots: one per rank, each on a different silo when there are several.</summary>
+[GenerateSerializer, Immutable]
+[Alias("moe.SlotRequest")]
+public sealed record SlotRequest
+{
+    /// <summary>The job (or rank group) the slots are for; also the key the reservation is released by.</summary>
+    [Id(0)] public required string JobKey { get; init; }
+
+    [Id(1)] public required int Attempt { get; init; }
+
+    [Id(2)] public required string DeviceClass { get; init; }
+
+    /// <summary>Slots wanted, each on a distinct silo (a gang: all or none).</summary>
+    [Id(3)] public int Ranks { get; init; } = 1;
+
+    /// <summary>The grain to tell when a reserved silo leaves the cluster (its grain id as text).</summary>
+    [Id(4)] public string? Owner { get; init; }
+}
+
+/// <summary>One reserved slot: the silo, the pool, and the threads a job there gets.</summary>
+[GenerateSerializer, Immutable]
+[Alias("moe.SlotGrant")]
+public sealed record SlotGrant
+{
+    /// <summary>The silo's address (its supervisor's key).</summary>
+    [Id(0)] public required string Silo { get; init; }
+
+    [Id(1)] public required string SiloName { get; init; }
+
+    [Id(2)] public required DevicePool Pool { get; init; }
+
+    [Id(3)] public int Threads { get; init; }
+
+    /// <summary>The silo's host address, for a rendezvous served by a job there.</summary>
+    [Id(4)] public string Host { get; init; } = "";
+}
+
+/// <summary>The answer to a <see cref="SlotRequest"/>: every slot, or none and why.</summary>
+[GenerateSerializer, Immutable]
+[Alias("moe.SlotReservation")]
+public sealed record SlotReservation
+{
+    [Id(0)] public IReadOnlyList<SlotGrant> Slots { get; init; } = [];
+
+    /// <summary>Why nothing was reserved ("waiting for a silo of class high-memory with 1 free device").</summary>
+    [Id(1)] public string? Waiting { get; init; }
+
+    public bool Granted => Slots.Count > 0;
+}

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Logging;
+using Orleans.MoE.Grains.Jobs;
+using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace Orleans.MoE.Grains.Placement;
+
+/// <summary>
+/// The cluster's slot ledger (see <see cref="ISlotLedgerGrain"/>). Its reservations are persisted, so
+/// a ledger re-activated on another silo knows who holds what; silos that left the cluster lose
+/// their reservations at the next reconciliation (every second while the ledger is active), and the
+/// owners of the jobs that ran there are told to re-place them.
+/// </summary>
+internal sealed partial class SlotLedgerGrain(
+    [PersistentState("ledger", StorageNames.Cluster)] IPersistentState<SlotLedgerState> state,
+    IClusterMembershipService membership,
+    ISiloMetadataCache metadata,
+    ILogger<SlotLedgerGrain> logger) : Grain, ISlotLedgerGrain
+{
+    private static readonly TimeSpan ReconcilePeriod = TimeSpan.FromSeconds(1);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(ReconcilePeriod, ReconcilePeriod) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public async Task<SlotReservation> ReserveAsync(SlotRequest request)
+    {
+        var reservations = state.State.Reservations;
+        if (reservations.TryGetValue(request.JobKey, out var held))
+        {
+            if (held.Attempt == request.Attempt)
+                return new SlotReservation { Slots = held.Slots.Select(s => s.Grant!).ToList() };
+            // A newer attempt replaces whatever an older one still held.
+            reservations.Remove(request.JobKey);
+        }
+        var silos = LiveSilos();
+        var choice = SlotChoice.Choose(request, silos);
+        // First come, first served: a request that could be granted waits while an earlier one of its class could be too.
+        ExpireWaiters();
+        var ahead = _waiters.FirstOrDefault(w => w.JobKey != request.JobKey && w.Request.DeviceClass == request.DeviceClass
+            && w.Since <= (_waiters.Find(x => x.JobKey == request.JobKey)?.Since ?? DateTimeOffset.MaxValue)
+            && SlotChoice.Choose(w.Request, silos).Granted);
+        if (choice.Granted && ahead is not null) choice = new SlotReservation { Waiting = $"waiting for a silo of class {request.DeviceClass}: {ahead.JobKey} asked first" };
+        if (!choice.Granted)
+        {
+            Waiting(request);
+            if (held is not null) await state.WriteStateAsync();
+            return choice;
+        }
+        _waiters.RemoveAll(w => w.JobKey == request.JobKey);
+        reservations[request.JobKey] = new LedgerEntry
+        {
+            Attempt = request.Attempt,
+            Owner = request.Owner,
+            Slots = choice.Slots.Select(g => new LedgerSlot { Silo = g.Silo, Class = request.DeviceClass, Grant = g }).ToList(),
+        };
+        await state.WriteStateAsync();
+        LogReserved(logger, request.JobKey, request.Attempt, string.Join(", ", choice.Slots.Select(s => $"{s.SiloName} ({s.Pool.Class}, ${s.Pool.DollarsPerHour}/h)")));
+        return choice;
+    }
+
+    public async Task ReleaseAsync(string jobKey, int? attempt = null)
+    {
+        if (!state.State.Reservations.TryGetValue(jobKey, out var held) || (attempt is { } a && held.Attempt != a)) return;
+        state.State.Reservations.Remove(jobKey);
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<SiloView>> GetSilosAsync()
+    {
+        var views = new List<SiloView>();
+        foreach (var member in ActiveMembers())
+        {
+            var key = SiloPinnedPlacement.KeyOf(member.SiloAddress);
+            IReadOnlyList<DevicePool> pools;
+            string? problem = null;
+            try
+            {
+                pools = DevicePoolMetadata.Parse(metadata.GetSiloMetadata(member.SiloAddress).Metadata);
+            }
+            catch (SiloMetadataException e)
+            {
+                (pools, problem) = ([], e.Message);
+            }
+            var held = state.State.Reservations.Where(r => r.Value.Slots.Any(s => s.Silo == key)).ToList();
+            views.Add(new SiloView
+            {
+                Silo = key,
+                Name = member.Name,
+                Pools = pools,
+                Busy = pools.Select(p => held.Sum(r => r.Value.Slots.Count(s => s.Silo == key && s.Class == p.Class))).ToList(),
+                Jobs = held.Select(r => $"{r.Key}#{r.Value.Attempt}").OrderBy(j => j, StringComparer.Ordinal).ToList(),
+                Problem = problem,
+            });
+        }
+        return Task.FromResult<IReadOnlyList<SiloView>>(views.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+    }
+
+    public async Task ReconcileAsync()
+    {
+        var live = ActiveMembers().Select(m => SiloPinnedPlacement.KeyOf(m.SiloAddress)).ToHashSet();
+        var lost = state.State.Reservations.Where(r => r.Value.Slots.Any(s => !live.Contains(s.Silo))).ToList();
+        if (lost.Count == 0) return;
+        foreach (var (jobKey, entry) in lost) state.State.Reservations.Remove(jobKey);
+        await state.WriteStateAsync();
+        foreach (var (jobKey, entry) in lost)
+        {
+            var gone = entry.Slots.First(s => !live.Contains(s.Silo));
+            LogSiloLost(logger, jobKey, entry.Attempt, gone.Grant?.SiloName ?? gone.Silo);
+            if (entry.Owner is { } owner)
+                await GrainFactory.GetGrain<IJobGrain>(GrainId.Parse(owner)).SiloLostAsync(entry.Attempt, gone.Grant?.SiloName ?? gone.Silo);
+        }
+    }
+
+    /// <summary>Requests that could not be served, in the order they first asked; each asks again every second while it waits.</summary>
+    private readonly List<Waiter> _waiters = [];
+
+    private sealed record Waiter(string JobKey, SlotRequest Request, DateTimeOffset Since)
+    {
+        public DateTimeOffset LastAsked { get; set; } = Since;
+    }
+
+    private void Waiting(SlotRequest request)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_waiters.Find(w => w.JobKey == request.JobKey) is { } waiter)
+        {
+            waiter.LastAsked = now;
+            return;
+        }
+        _waiters.Add(new Waiter(request.JobKey, request, now));
+    }
+
+    /// <summary>A waiter that stopped asking (cancelled, or its owner is gone) gives up its place.</summary>
+    private void ExpireWaiters() => _waiters.RemoveAll(w => DateTimeOffset.UtcNow - w.LastAsked > TimeSpan.FromSeconds(5));
+
+    private IEnumerable<ClusterMember> ActiveMembers() =>
+        membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active);
+
+    private List<SiloCapacity> LiveSilos()
+    {
+        var silos = new List<SiloCapacity>();
+        foreach (var member in ActiveMembers())
+        {
+            var entries = metadata.GetSiloMetadata(member.SiloAddress).Metadata;
+            IReadOnlyList<DevicePool> pools;
+            try
+            {
+                pools = DevicePoolMetadata.Parse(entries);
+            }
+            catch (SiloMetadataException)
+            {
+                continue;   // a silo with unreadable metadata offers nothing (it refuses to start, so this is an older build)
+            }
+            var key = SiloPinnedPlacement.KeyOf(member.SiloAddress);
+            var slots = state.State.Reservations.Values.SelectMany(r => r.Slots).Where(s => s.Silo == key).ToList();
+            silos.Add(new SiloCapacity(key, member.Name, entries.GetValueOrDefault(DevicePoolMetadata.HostKey, member.SiloAddress.Endpoint.Address.ToString()),
+                pools, pools.Select(p => slots.Count(s => s.Class == p.Class)).ToList(),
+                int.TryParse(entries.GetValueOrDefault(DevicePoolMetadata.CoresKey), out var cores) ? cores : 1));
+        }
+        return silos;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reserved {JobKey} attempt {Attempt} on {Slots}")]
+    private static partial void LogReserved(ILogger logger, string jobKey, int attempt, string slots);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} left the cluster; {JobKey} attempt {Attempt} loses its slot and is re-placed")]
+    private static partial void LogSiloLost(ILogger logger, string jobKey, int attempt, string silo);
+}

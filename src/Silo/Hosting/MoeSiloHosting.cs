@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.MoE.Grains;
+using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Grains.Placement;
+using Orleans.MoE.Silo.Jobs;
+using Orleans.MoE.Silo.Storage;
+using Orleans.Runtime.Hosting;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
+using StackExchange.Redis;
+
+namespace Orleans.MoE.Silo.Hosting;
+
+/// <summary>
+/// Hosting of an Orleans.MoE silo in a few lines: <c>Host.CreateApplicationBuilder(args).AddMoeSilo()</c>.
+/// With a Redis connection string (<see cref="SiloConfiguration.Redis"/>) it joins a real cluster,
+/// with membership, grain state and reminders in Redis; without one it is an embedded cluster of
+/// one silo on localhost with its state in files. Either way it declares its device pools as silo
+/// metadata and runs jobs in worker processes under its supervisor.
+/// </summary>
+public static class MoeSiloHosting
+{
+    public static IHostApplicationBuilder AddMoeSilo(this IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var metadata = SiloMetadataOf(config);   // refuses to start on malformed pools, naming the key
+        var redis = RedisOf(config);
+        var siloPort = Port(config, SiloConfiguration.SiloPort, 11111);
+        var gatewayPort = Port(config, SiloConfiguration.GatewayPort, 30000);
+
+        builder.Services.Configure<ArtifactStoreOptions>(o => o.Root = Path.GetFullPath(config[SiloConfiguration.ArtifactRoot] ?? "runs"));
+        builder.Services.Configure<MoeSiloOptions>(config.GetSection(MoeSiloOptions.Section));
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = config[SiloConfiguration.ClusterId] ?? SiloConfiguration.DefaultClusterId;
+                o.ServiceId = config[SiloConfiguration.ServiceId] ?? SiloConfiguration.DefaultServiceId;
+            });
+            if (config[SiloConfiguration.SiloName] is { } name) silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.Services.Configure<ClusterMembershipOptions>(config.GetSection(SiloConfiguration.Membership));
+            if (redis is null)
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort);
+                var stateDirectory = Path.GetFullPath(config[SiloConfiguration.StateDirectory] ?? Path.Combine("runs", ".cluster-state"));
+                silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, _) => new FileGrainStorage(stateDirectory, sp.GetRequiredService<IGrainStorageSerializer>()));
+                silo.UseInMemoryReminderService();
+            }
+            else
+            {
+                var redisOptions = ConfigurationOptions.Parse(redis);
+                silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions);
+                silo.AddRedisGrainStorage(StorageNames.Cluster, o => o.ConfigurationOptions = redisOptions);
+                silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions);
+                var advertised = config[SiloConfiguration.AdvertisedAddress] is { } a ? IPAddress.Parse(a) : null;
+                if (advertised is not null) silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+                else silo.ConfigureEndpoints(siloPort, gatewayPort);
+            }
+            silo.UseSiloMetadata(metadata);
+            silo.AddMoeGrains();
+        });
+        // Registered after the silo, so that it stops first: workers checkpoint and report while the silo still runs.
+        builder.Services.AddSingleton<WorkerSupervisor>();
+        builder.Services.AddSingleton<IJobSupervisor>(sp => sp.GetRequiredService<WorkerSupervisor>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
+        return builder;
+    }
+
+    /// <summary>The Redis connection string from configuration or <c>MOE_CLUSTER</c>; null for an embedded cluster.</summary>
+    public static string? RedisOf(IConfiguration config) =>
+        config[SiloConfiguration.Redis] is { Length: > 0 } r ? r
+        : Environment.GetEnvironmentVariable(SiloConfiguration.RedisVariable) is { Length: > 0 } e ? e : null;
+
+    /// <summary>The silo metadata: the declared pools (validated), this machine's cores and the advertised host.</summary>
+    private static Dictionary<string, string> SiloMetadataOf(IConfiguration config)
+    {
+        var entries = config.GetSection(SiloConfiguration.Metadata).GetChildren()
+            .Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!);
+        var pools = DevicePoolMetadata.Parse(entries);
+        if (pools.Count == 0)
+            throw new SiloMetadataException([$"{SiloConfiguration.Metadata}:pool0_class: missing; a silo declares at least one device pool (e.g. --pool class=low-cost,devices=1)"]);
+        entries.TryAdd(DevicePoolMetadata.CoresKey, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
+        entries.TryAdd(DevicePoolMetadata.HostKey, config[SiloConfiguration.AdvertisedAddress] ?? "127.0.0.1");
+        return entries;
+    }
+
+    private static int Port(IConfiguration config, string key, int fallback)
+    {
+        if (config[key] is not { } text) return fallback;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536) return port;
+        throw new SiloMetadataException([$"{key}: '{text}' is not a port number (1-65535)"]);
+    }
+}

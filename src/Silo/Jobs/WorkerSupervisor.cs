@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.MoE.Grains;
+using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Silo.Hosting;
+using Orleans.MoE.Silo.Worker;
+
+namespace Orleans.MoE.Silo.Jobs;
+
+/// <summary>
+/// This silo's job supervisor: each attempt runs as a child process of this program
+/// (<c>moe worker --job FILE</c>) with its slot's share of the cores, and its owner hears about it:
+/// started, progress, and how it ended (with the result, or the exit code and the last stderr
+/// lines). A worker that stops making progress for the stall timeout is killed and reported as
+/// failed. When the silo stops (SIGTERM), every worker is asked to checkpoint and stop first, and
+/// their attempts are reported as interrupted, not failed, so they resume elsewhere.
+/// </summary>
+internal sealed partial class WorkerSupervisor(
+    IOptions<MoeSiloOptions> options,
+    IOptions<ArtifactStoreOptions> artifacts,
+    ILogger<WorkerSupervisor> logger) : IJobSupervisor, IHostedService, IDisposable
+{
+    private readonly ConcurrentDictionary<(string JobKey, int Attempt), WorkerProcess> _workers = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Timer? _watchdog;
+
+    public IReadOnlyList<RunningJob> Running =>
+        _workers.Values.Select(w => new RunningJob(w.Launch.Request.JobKey, w.Launch.Attempt, w.ProcessId, w.StartedAt)).ToList();
+
+    public Task StartAsync(JobLaunch launch)
+    {
+        if (_stopping.IsCancellationRequested) throw new InvalidOperationException("this silo is shutting down; place the job elsewhere");
+        var key = (launch.Request.JobKey, launch.Attempt);
+        if (_workers.ContainsKey(key)) return Task.CompletedTask;
+
+        var experiment = artifacts.Value.PathOf(launch.Request.Directory);
+        var attemptDirectory = Path.Combine(experiment, "jobs", launch.Request.Name, $"attempt-{launch.Attempt}");
+        var jobFile = Path.Combine(attemptDirectory, "job.json");
+        Directory.CreateDirectory(attemptDirectory);
+        new WorkerJobFile
+        {
+            JobKey = launch.Request.JobKey, Attempt = launch.Attempt, Phase = launch.Request.Phase, ExperimentDirectory = experiment,
+            Threads = launch.Request.Threads ?? launch.Slot.Threads, Arguments = launch.Request.Arguments, TraceParent = launch.TraceParent,
+        }.Write(jobFile);
+
+        var worker = new WorkerProcess(launch, StartInfo(jobFile, launch.Request.Threads ?? launch.Slot.Threads),
+            Path.Combine(attemptDirectory, "worker.log"), report => launch.Owner.ReportAsync(report));
+        _workers[key] = worker;
+        LogStarted(logger, launch.Request.JobKey, launch.Attempt, worker.ProcessId, launch.Request.Threads ?? launch.Slot.Threads);
+        _ = worker.Exited.ContinueWith(_ =>
+        {
+            _workers.TryRemove(key, out var _);
+            worker.Dispose();
+        }, TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(string jobKey, int attempt, string reason)
+    {
+        if (_workers.TryGetValue((jobKey, attempt), out var worker)) worker.Stop(reason, options.Value.StopGracePeriod);
+        return Task.CompletedTask;
+    }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    {
+        _watchdog = new Timer(_ => KillStalled(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The silo is stopping: every worker checkpoints and stops, and its owner learns it was interrupted.</summary>
+    async Task IHostedService.StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        var workers = _workers.Values.ToList();
+        if (workers.Count == 0) return;
+        LogStopping(logger, workers.Count);
+        foreach (var w in workers) w.Stop("its silo is shutting down", options.Value.StopGracePeriod);
+        await Task.WhenAll(workers.Select(w => w.Exited)).WaitAsync(options.Value.StopGracePeriod + TimeSpan.FromSeconds(10), CancellationToken.None)
+            .ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private void KillStalled()
+    {
+        var timeout = options.Value.JobStallTimeout;
+        foreach (var w in _workers.Values)
+        {
+            var limit = w.Launch.Request.StallTimeout ?? timeout;
+            if (limit <= TimeSpan.Zero || w.StopReason is not null || DateTimeOffset.UtcNow - w.LastProgress < limit) continue;
+            LogStalled(logger, w.Launch.Request.JobKey, w.Launch.Attempt, limit.TotalSeconds);
+            w.Stop($"no progress for {limit.TotalSeconds:F0} s (job_stall_timeout)", TimeSpan.FromSeconds(5), isFailure: true);
+        }
+    }
+
+    /// <summary>This program again, as a worker, with the slot's share of the cores.</summary>
+    private ProcessStartInfo StartInfo(string jobFile, int threads)
+    {
+        var (file, prefix) = WorkerCommandLine.Resolve(options.Value.WorkerCommand);
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in prefix) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "worker", "--job", jobFile }) start.ArgumentList.Add(a);
+        // The worker's libtorch and .NET size themselves by the processor count they see.
+        start.Environment["DOTNET_PROCESSOR_COUNT"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OMP_NUM_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return start;
+    }
+
+    public void Dispose()
+    {
+        _watchdog?.Dispose();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started {JobKey} attempt {Attempt} as process {ProcessId} with {Threads} threads")]
+    private static partial void LogStarted(ILogger logger, string jobKey, int attempt, int processId, int threads);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopping: asking {Count} workers to checkpoint and stop")]
+    private static partial void LogStopping(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{JobKey} attempt {Attempt} made no progress for {Seconds} s; stopping it as failed")]
+    private static partial void LogStalled(ILogger logger, string jobKey, int attempt, double seconds);
+}

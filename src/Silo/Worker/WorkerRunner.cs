@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Torch.Distributed;
+using System.Runtime.InteropServices;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Training.DisCo;
+using Orleans.MoE.Training.Parallel;
+using Orleans.MoE.Training.Runs;
+
+namespace Orleans.MoE.Silo.Worker;
+
+/// <summary>
+/// The body of <c>moe worker --job FILE</c>: runs one phase of one experiment in this process, the
+/// same library call whichever silo runs it, and speaks <see cref="WorkerProtocol"/> on stdout.
+/// SIGINT or SIGTERM stop it after a checkpoint (exit 130); the end of stdin (its silo is gone)
+/// ends it at once, so that it cannot write beside the attempt that replaces it.
+/// </summary>
+public static class WorkerRunner
+{
+    public static int Run(string jobPath, TextWriter stdout, TextWriter stderr)
+    {
+        var job = WorkerJobFile.Read(jobPath);
+        using var cancellation = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cancellation.Cancel();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        ExitWhenSupervisorLeaves();
+
+        var layout = new DisCoLayout(job.ExperimentDirectory);
+        var config = DisCoExperimentLoader.Parse(File.ReadAllText(layout.ResolvedConfig), layout.ResolvedConfig);
+        if (job.Threads > 0) TorchRuntime.Threads = job.Threads;
+        lock (stdout) stdout.WriteLine(WorkerProtocol.Started());
+        using var parallel = RankOf(job)?.Join(config.Model);
+        try
+        {
+            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel);
+            var result = DisCoPhases.Run(job.Phase, context);
+            lock (stdout) stdout.WriteLine(WorkerProtocol.Succeeded(result));
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            stderr.WriteLine($"{job.JobKey} attempt {job.Attempt}: stopped on request after its checkpoint");
+            return WorkerProtocol.Interrupted;
+        }
+        finally
+        {
+            parallel?.Group.Dispose();
+        }
+    }
+
+    /// <summary>The rank of a job that is one of several (its arguments name it), or null for a job of its own.</summary>
+    private static ParallelRank? RankOf(WorkerJobFile job)
+    {
+        if (!job.Arguments.TryGetValue(WorkerArguments.WorldSize, out var worldSize) || int.Parse(worldSize, CultureInfo.InvariantCulture) <= 1) return null;
+        return new ParallelRank(
+            job.Arguments[WorkerArguments.Parallel],
+            int.Parse(worldSize, CultureInfo.InvariantCulture),
+            int.Parse(job.Arguments[WorkerArguments.Rank], CultureInfo.InvariantCulture),
+            RendezvousAddress.Parse(job.Arguments[WorkerArguments.Rendezvous]),
+            TimeSpan.FromSeconds(double.Parse(job.Arguments[WorkerArguments.TimeoutSeconds], CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>The supervisor holds this process's stdin open; its end means the silo died.</summary>
+    private static void ExitWhenSupervisorLeaves()
+    {
+        var watcher = new Thread(() =>
+        {
+            var stdin = Console.OpenStandardInput();
+            var buffer = new byte[256];
+            try
+            {
+                while (stdin.Read(buffer, 0, buffer.Length) > 0) { }
+            }
+            catch (IOException)
+            {
+            }
+            Environment.Exit(WorkerProtocol.Orphaned);
+        }) { IsBackground = true, Name = "supervisor watch" };
+        watcher.Start();
+    }
+
+    /// <summary>Training steps as protocol lines, at most a few per second.</summary>
+    private sealed class ProgressLines(TextWriter stdout) : IProgress<TrainingEvent>
+    {
+        private readonly Stopwatch _since = Stopwatch.StartNew();
+        private long _total;
+        private double _seconds;
+
+        public void Report(TrainingEvent value)
+        {
+            switch (value)
+            {
+                case RunStarted s:
+                    _total = s.TotalSteps;
+                    break;
+                case StepCompleted s:
+                    _seconds += s.Seconds;
+                    if (_since.ElapsedMilliseconds < 250 && s.Step != _total) return;
+                    _since.Restart();
+                    lock (stdout) stdout.WriteLine(WorkerProtocol.Progress(s.Step, _total, s.Loss, s.TokensPerSecond, _seconds));
+                    break;
+            }
+        }
+    }
+}
