@@ -23,6 +23,7 @@ internal sealed class WorkerProcess : IDisposable
     private JsonObject? _result;
     private string? _error;
     private long _lastReportTicks;
+    private bool _stepped;
 
     public WorkerProcess(JobLaunch launch, ProcessStartInfo start, string logPath, Func<JobReport, Task> report)
     {
@@ -95,6 +96,8 @@ internal sealed class WorkerProcess : IDisposable
                     await SendAsync(Report(JobReportKind.Started));
                     break;
                 case "progress":
+                    if (!_stepped) _log.WriteLine($"--- {DateTimeOffset.UtcNow:O} first step");   // the end of the job's start latency
+                    _stepped = true;
                     LastProgress = DateTimeOffset.UtcNow;
                     // At most one progress report a second reaches the owner.
                     if (Stopwatch.GetElapsedTime(_lastReportTicks).TotalSeconds < 1 && (long?)message["step"] != (long?)message["total"]) break;
