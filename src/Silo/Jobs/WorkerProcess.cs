@@ -146,9 +146,14 @@ internal sealed class WorkerProcess : IDisposable
             final = final with { Kind = JobReportKind.Interrupted, Error = StopReason ?? "stopped by a signal" };
         else
             final = final with { Error = FailureText(code), Permanent = code == 2 };
-        // The end must reach the owner: try for a while (its silo may be re-activating it).
-        for (var tries = 1; !await SendAsync(final) && tries < 10; tries++) await Task.Delay(TimeSpan.FromSeconds(1));
+        // The end must reach the owner: try for a while (its silo may be re-activating it, its
+        // storage may be down). The owner also asks the supervisor for it (FinalReport) while it waits.
+        FinalReport = final;
+        for (var tries = 1; !await SendAsync(final) && tries < 10; tries++) await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 << tries)));
     }
+
+    /// <summary>How the attempt ended, once the process has exited.</summary>
+    public JobReport? FinalReport { get; private set; }
 
     private string FailureText(int code)
     {

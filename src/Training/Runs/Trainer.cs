@@ -71,7 +71,7 @@ public sealed class Trainer : IDisposable
         var parallel = job.Parallel;
         CheckParallel(parallel, training);
         var writesMetrics = parallel is null || parallel.Rank == 0;
-        var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep);
+        var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep) { Fence = job.Fence };
         var state = new TrainerState(job.Model, training, parallel?.Partition);
         try
         {

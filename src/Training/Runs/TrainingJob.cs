@@ -38,6 +38,9 @@ public sealed record TrainingJob
     /// </summary>
     public ParallelContext? Parallel { get; init; }
 
+    /// <summary>The attempt's claim on the run directory (a job of a cluster); checkpoints are committed only while it holds.</summary>
+    public Checkpoints.CheckpointFence? Fence { get; init; }
+
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 
     public string CheckpointDirectory => CheckpointDirectoryOf(RunDirectory);
