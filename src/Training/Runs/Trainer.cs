@@ -154,6 +154,7 @@ public sealed class Trainer : IDisposable
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
             var step = TrainStep();
+            _job.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
             _metrics?.Write(step);
             progress?.Report(step);
 
