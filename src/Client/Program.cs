@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Orleans.MoE.Client;
+using Orleans.MoE.Client.Configuration;
 using Orleans.MoE.Client.Data;
 using Orleans.MoE.Client.DisCo;
 using Orleans.MoE.Client.Demo;
@@ -11,6 +12,7 @@ root.Subcommands.Add(PrepareCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(DisCoCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
 
 try
 {

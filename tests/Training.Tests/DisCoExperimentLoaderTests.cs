@@ -1,3 +1,4 @@
+using Orleans.MoE.Config;
 using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Training.Tests;
@@ -44,7 +45,7 @@ public class DisCoExperimentLoaderTests
             .Replace("\"method\": \"kmeans\"", "\"method\": \"spectral\"")  // unknown method
             .Replace("\"validation_fraction\": 0.05", "\"validation_fraction\": 0")
             .Replace("\"name\": \"disco-demo\",", "\"name\": \"disco-demo\", \"experts\": 4,");
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
         var paths = e.Problems.Select(p => p.Path).ToList();
         Assert.Contains("model.layers.ffn.moe.top_k", paths);
         Assert.Contains("fine_tune.optimizer.lr", paths);
@@ -79,7 +80,7 @@ public class DisCoExperimentLoaderTests
     {
         var json = WithControl("{ \"enabled\": \"yes\", \"budget\": \"double\", \"expert\": 4, \"copies\": 4 }")
             .Replace("\"lr\": 1e-3", "\"lr\": -1");   // a problem elsewhere is listed with them
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
         var paths = e.Problems.Select(p => p.Path).ToList();
         Assert.Contains("dense_upcycling.enabled", paths);
         Assert.Contains("dense_upcycling.budget", paths);
@@ -96,7 +97,7 @@ public class DisCoExperimentLoaderTests
     [InlineData("[ 1 ]", "dense_upcycling")]
     public void ADenseUpcyclingBudgetThatCannotBeResolvedIsRejected(string section, string message)
     {
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
         Assert.Contains(e.Problems, p => p.Path.StartsWith("dense_upcycling", StringComparison.Ordinal) && (p.Path + " " + p.Message).Contains(message));
     }
 
@@ -109,7 +110,7 @@ public class DisCoExperimentLoaderTests
         var json = File.ReadAllText(DemoPath())
             .Replace("\"kind\": \"moe\", \"moe\": { \"num_experts\": 4, \"top_k\": 2, \"expert_dim\": 256 }",
                 "\"kind\": \"multi_head_latent_moe\", \"moe\": { \"num_experts\": 4, \"top_k\": 2, \"expert_dim\": 256 }, \"heads\": { \"num_heads\": 4 }");
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json));
         Assert.Contains(e.Problems, p => p.Path == "model.layers.ffn.kind");
     }
 }

@@ -25,10 +25,11 @@ public static class DisCoRunner
     {
         var layout = new DisCoLayout(Path.GetFullPath(directory));
         Directory.CreateDirectory(layout.Root);
-        if (File.Exists(layout.ResolvedConfig) && File.ReadAllText(layout.ResolvedConfig) != experimentText)
+        // The directory records the experiment in canonical form, so an edit of comments or formatting is the same experiment.
+        if (File.Exists(layout.ResolvedConfig) && !DisCoExperimentLoader.IsSameExperiment(File.ReadAllText(layout.ResolvedConfig), config))
             throw new RunDirectoryException(
                 $"{layout.Root} holds another experiment ({layout.ResolvedConfig} differs from this file); choose another directory or delete it");
-        AtomicFile.Write(layout.ResolvedConfig, s => s.Write(System.Text.Encoding.UTF8.GetBytes(experimentText)));
+        AtomicFile.Write(layout.ResolvedConfig, s => s.Write(System.Text.Encoding.UTF8.GetBytes(DisCoExperimentLoader.ToCanonicalJson(config))));
         var state = DisCoState.Open(layout.State);
         var experts = config.Experts;
 
