@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Orleans.MoE.Config;
@@ -19,14 +20,21 @@ public static partial class YamlDocumentReader
     public static JsonNode? Read(string text, ConfigProblems problems)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             var message = e.InnerException is YamlException inner && inner.Message.Length > 0 ? $"{e.Message} {inner.Message}" : e.Message;
             problems.Add("$", $"not valid YAML (line {e.Start.Line}, column {e.Start.Column}): {message}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some truncated input (an unclosed [ at the end), without a position.
+            problems.Add("$", $"not valid YAML (after line {parser.Last.Line}, column {parser.Last.Column}): the text ends where more was expected (an unclosed [ or {{?)");
             return null;
         }
         switch (stream.Documents.Count)
@@ -39,6 +47,21 @@ public static partial class YamlDocumentReader
                 return null;
         }
         return ToNode(stream.Documents[0].RootNode, "", 0, problems);
+    }
+
+    /// <summary>Remembers where the last event that parsed ended, to place errors that come without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark Last { get; private set; } = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            var moved = inner.MoveNext();
+            if (inner.Current is { } current) Last = current.End;
+            return moved;
+        }
     }
 
     private static JsonNode? ToNode(YamlNode node, string path, int depth, ConfigProblems problems)
