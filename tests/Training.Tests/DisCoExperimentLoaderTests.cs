@@ -113,4 +113,33 @@ public class DisCoExperimentLoaderTests
         var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json));
         Assert.Contains(e.Problems, p => p.Path == "model.layers.ffn.kind");
     }
+    [Fact]
+    public void ARecordedExperimentIsTheSameWhateverItsFilesCommentsAndFormatting()
+    {
+        var text = File.ReadAllText(DemoPath());
+        var config = DisCoExperimentLoader.Parse(text);
+        var canonical = DisCoExperimentLoader.ToCanonicalJson(config);
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(canonical, config));
+        // A directory written before experiment.json was canonical holds the file's own text.
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(text, config));
+        var edited = text.Replace("// The F-phase:", "// Edited: the F-phase:").Replace("\"seed\": 2\n  },", "\"seed\": 2, \"micro_batches\": 1\n  },");
+        Assert.NotEqual(text, edited);
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(canonical, DisCoExperimentLoader.Parse(edited)));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment(canonical, config with { Name = "other" }));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment(text.Replace("\"steps\": 300", "\"steps\": 301"), config));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment("{}", config));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment("not json", config));
+    }
+
+    [Fact]
+    public void ThePricesOfAClassKeepThePapersDefaultsForTheFieldsLeftOut()
+    {
+        var text = File.ReadAllText(DemoPath());
+        var at = text.IndexOf("\"prices\"", StringComparison.Ordinal);
+        var json = text[..at] + "\"prices\": { \"low_cost\": { \"relative_throughput\": 2 } }\n}\n";
+        var prices = DisCoExperimentLoader.Parse(json).Prices;
+        Assert.Equal(new DeviceClass("low-cost", 0.35, 2), prices.LowCost);
+        Assert.Equal(DevicePriceTable.Paper.HighMemory, prices.HighMemory);
+        Assert.Equal(new DeviceClass("low-cost", 0.35), DevicePriceTable.Paper.LowCost);   // the shared default is untouched
+    }
 }
