@@ -114,8 +114,13 @@ internal static class ConfigShapeCheck
                    Enum.GetNames(underlying).Select(ConfigNames.Policy.ConvertName).Contains(v.GetValue<string>());
         try
         {
-            node.Deserialize(type, ConfigJson.Options);
-            return true;
+            // 1e400 reads as infinity, which no field means (and which JSON cannot write back).
+            return node.Deserialize(type, ConfigJson.Options) switch
+            {
+                double d => double.IsFinite(d),
+                float f => float.IsFinite(f),
+                _ => true,
+            };
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {

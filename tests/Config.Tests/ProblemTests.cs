@@ -103,6 +103,17 @@ public class ProblemTests
         Assert.Contains(message, p.Message);
     }
 
+    [Theory]
+    [InlineData("""{ "name": "n", "section": { "size": 1 }, "rate": 1e400 }""", "s.json")]
+    [InlineData("name: n\nsection: { size: 1 }\nrate: 1e400\n", "s.yaml")]
+    [InlineData("name: n\nsection: { size: 1 }\nrate: -.inf\n", "s.yaml")]
+    public void ANumberBeyondDoubleIsRefused(string text, string origin)
+    {
+        var p = Assert.Single(Rejects(text, origin).Problems);
+        Assert.Equal("rate", p.Path);
+        Assert.StartsWith("expected a number, got ", p.Message);
+    }
+
     [Fact]
     public void AFieldGivenTwiceIsAProblem()
     {
