@@ -1,12 +1,10 @@
+using Orleans.MoE.Config;
 using Orleans.MoE.Data.Corpora;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Data.Tokenization;
-using Orleans.MoE.Model.Config;
-using Orleans.MoE.Training.Config;
 using Orleans.MoE.Torch.Distributed;
-using Orleans.MoE.Training.DisCo;
 using Orleans.MoE.Training.Parallel;
 using Orleans.MoE.Training.Runs;
 
@@ -44,7 +42,6 @@ internal static class CommandErrors
 
     private static bool IsBadInput(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidDataException
-            or ModelConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
-            or TokenizerFormatException or TrainingConfigException or DisCoExperimentException or RunDirectoryException
-            or SiloMetadataException or ExperimentConflictException;
+            or ConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
+            or TokenizerFormatException or RunDirectoryException or SiloMetadataException or ExperimentConflictException;
 }

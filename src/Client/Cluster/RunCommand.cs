@@ -73,7 +73,7 @@ internal static partial class RunCommand
         var coordinator = cluster.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         await coordinator.StartAsync(new ExperimentPlan
         {
-            ExperimentId = experimentId, ExperimentJson = experiment.Text, Directory = Path.GetFileName(root), Source = experiment.Origin,
+            ExperimentId = experimentId, ExperimentJson = DisCoExperimentLoader.ToCanonicalJson(config), Directory = Path.GetFileName(root), Source = experiment.Origin,
         });
         var status = await ExperimentWatch.RunAsync(coordinator, stop.Token);
         if (!status.Phase.IsTerminal())
@@ -93,7 +93,7 @@ internal static partial class RunCommand
         var coordinator = connection.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         var status = await coordinator.StartAsync(new ExperimentPlan
         {
-            ExperimentId = experimentId, ExperimentJson = experiment.Text, Directory = directory ?? Path.Combine("experiments", experimentId),
+            ExperimentId = experimentId, ExperimentJson = DisCoExperimentLoader.ToCanonicalJson(config), Directory = directory ?? Path.Combine("experiments", experimentId),
             Source = experiment.Origin,
         });
         Console.WriteLine($"experiment '{config.Name}' submitted as {experimentId} ({status.Phase}); artifacts in {status.Directory} of the artifact store");

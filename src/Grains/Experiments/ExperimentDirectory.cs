@@ -4,19 +4,19 @@ using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Grains.Experiments;
 
-/// <summary>The experiment directory holds the experiment file it was made for (experiment.json); another experiment is refused.</summary>
+/// <summary>
+/// The experiment directory records the experiment it was made for (experiment.json, canonical: sorted
+/// keys, defaults filled in); another experiment is refused, while the same one whose file changed
+/// only in comments or formatting is recognised.
+/// </summary>
 internal static class ExperimentDirectory
 {
-    public static void Prepare(DisCoLayout layout, ExperimentPlan plan)
+    public static void Prepare(DisCoLayout layout, ExperimentPlan plan, DisCoExperimentConfig config)
     {
         Directory.CreateDirectory(layout.Root);
-        if (File.Exists(layout.ResolvedConfig))
-        {
-            if (File.ReadAllText(layout.ResolvedConfig) != plan.ExperimentJson)
-                throw new ExperimentConflictException(
-                    $"{layout.Root} holds another experiment ({layout.ResolvedConfig} differs from {plan.Source}); choose another directory or delete it");
-            return;
-        }
-        AtomicFile.Write(layout.ResolvedConfig, s => s.Write(Encoding.UTF8.GetBytes(plan.ExperimentJson)));
+        if (File.Exists(layout.ResolvedConfig) && !DisCoExperimentLoader.IsSameExperiment(File.ReadAllText(layout.ResolvedConfig), config))
+            throw new ExperimentConflictException(
+                $"{layout.Root} holds another experiment ({layout.ResolvedConfig} differs from {plan.Source}); choose another directory or delete it");
+        AtomicFile.Write(layout.ResolvedConfig, s => s.Write(Encoding.UTF8.GetBytes(DisCoExperimentLoader.ToCanonicalJson(config))));
     }
 }

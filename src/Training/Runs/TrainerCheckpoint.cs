@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.MoE.Config;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
@@ -119,22 +120,26 @@ internal static class TrainerCheckpoint
         return result;
     }
 
-    /// <summary>The configurations as the manifest stores them: { "model": {...}, "training": {...} }.</summary>
+    /// <summary>
+    /// The configurations as the manifest stores them, { "model": {...}, "training": {...} }, in
+    /// canonical form: every field with its default filled in, keys sorted.
+    /// </summary>
     public static JsonObject Configs(ModelConfig model, TrainingConfig training) => new()
     {
-        ["model"] = JsonNode.Parse(ModelConfigLoader.ToJson(model)),
-        ["training"] = TrainingConfigLoader.ToNode(training),
+        ["model"] = ConfigJson.Sorted(ModelConfigLoader.Schema.ToNode(model)),
+        ["training"] = ConfigJson.Sorted(TrainingConfigLoader.ToNode(training)),
     };
 
     /// <summary>The configurations a checkpoint was made with.</summary>
-    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step)
+    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step) =>
+        ReadConfigs(store.ReadManifest(step), Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile));
+
+    private static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointManifest manifest, string path)
     {
-        var manifest = store.ReadManifest(step);
-        var path = Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile);
         if (manifest.Config?["model"] is not JsonObject model || manifest.Config?["training"] is not JsonObject training)
             throw new CheckpointCorruptException(path, "config.model or config.training is missing");
-        return (ModelConfigLoader.Parse(model.ToJsonString(), $"{path} (config.model)"),
-            TrainingConfigLoader.Parse(training.ToJsonString(), $"{path} (config.training)"));
+        return (ModelConfigLoader.Schema.Read(model, $"{path} (config.model)"),
+            TrainingConfigLoader.Schema.Read(training, $"{path} (config.training)"));
     }
 
     /// <summary>
@@ -222,7 +227,9 @@ internal static class TrainerCheckpoint
     /// <summary>A resumed run continues the same run: the configurations must match, except the thread count.</summary>
     private static void CheckSameConfigs(CheckpointManifest manifest, TrainerState state, string manifestPath)
     {
-        var differences = ConfigDifferences.Between(manifest.Config, Configs(state.ModelConfig, state.TrainingConfig),
+        // Read back and written again, so a manifest written before a field existed compares with its default.
+        var (savedModel, savedTraining) = ReadConfigs(manifest, manifestPath);
+        var differences = ConfigDifferences.Between(Configs(savedModel, savedTraining), Configs(state.ModelConfig, state.TrainingConfig),
             new HashSet<string>(StringComparer.Ordinal) { "training.threads" });
         if (differences.Count > 0)
             throw new RunDirectoryException(
