@@ -14,7 +14,9 @@ root.Subcommands.Add(DisCoCommand.Create());
 
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0) return CommandErrors.ReportParseErrors(parse, Console.Error);
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

@@ -65,6 +65,9 @@ internal static class DisCoCommand
         {
             switch (value)
             {
+                case CheckpointSkipped skipped:
+                    Console.Error.WriteLine(Training.TrainingConsole.CheckpointSkippedWarning(skipped));
+                    break;
                 case RunStarted s:
                     _total = s.TotalSteps;
                     if (s.Resumed) Console.WriteLine($"  resumed at step {s.Step} from {s.ResumedFrom}");

@@ -58,6 +58,10 @@ internal sealed class TrainingConsole : IProgress<TrainingEvent>
     {
         switch (value)
         {
+            case CheckpointSkipped skipped:
+                if (_task is null) System.Console.Error.WriteLine(CheckpointSkippedWarning(skipped));
+                else AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(CheckpointSkippedWarning(skipped))}[/]");
+                break;
             case RunStarted started:
                 _firstStep = started.Step;
                 _clock.Start();
@@ -85,6 +89,12 @@ internal sealed class TrainingConsole : IProgress<TrainingEvent>
                 break;
         }
     }
+
+    /// <summary>The warning printed for a damaged checkpoint passed over on resume.</summary>
+    public static string CheckpointSkippedWarning(CheckpointSkipped s) =>
+        $"warning: the checkpoint of step {s.Step} is damaged and was skipped: {s.Problem}" + Environment.NewLine +
+        $"warning: resuming from the checkpoint of step {s.ResumedStep} instead" +
+        (s.MovedTo is null ? "" : $"; the damaged one was moved to {s.MovedTo} (not deleted)");
 
     /// <summary>Mean tokens per second since the run (or the resumed part of it) started.</summary>
     public double AverageTokensPerSecond(long tokensPerStep, long step) =>

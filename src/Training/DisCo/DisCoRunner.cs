@@ -24,6 +24,7 @@ public static class DisCoRunner
         IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
     {
         var layout = new DisCoLayout(Path.GetFullPath(directory));
+        OutputDirectory.Claim(layout.Root, DisCoLayout.Kind, inputs: config.Data.Paths).Open();
         Directory.CreateDirectory(layout.Root);
         if (File.Exists(layout.ResolvedConfig) && File.ReadAllText(layout.ResolvedConfig) != experimentText)
             throw new RunDirectoryException(
