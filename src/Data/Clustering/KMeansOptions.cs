@@ -40,9 +40,6 @@ public sealed record KMeansOptions
     /// </summary>
     public double? BalanceSlack { get; init; }
 
-    /// <summary>Rows of the features multiplied by the centroids at once (bounds memory to rows x clusters).</summary>
-    public int ChunkRows { get; init; } = 65536;
-
     /// <summary>Checks the settings alone (before any features are computed); every message names the setting.</summary>
     public void Validate()
     {
@@ -51,7 +48,6 @@ public sealed record KMeansOptions
         if (Restarts < 1) throw new ArgumentException($"the number of restarts must be at least 1, not {Restarts}");
         if (!(Tolerance >= 0)) throw new ArgumentException($"the tolerance must be a number >= 0, not {Tolerance}");
         if (BalanceSlack is { } slack && !(slack >= 0)) throw new ArgumentException($"the balance slack must be a number >= 0, not {slack}");
-        if (ChunkRows < 1) throw new ArgumentException($"the rows per chunk must be at least 1, not {ChunkRows}");
     }
 
     /// <summary>Checks the settings and that there are enough points for the clusters.</summary>
