@@ -87,13 +87,14 @@ public static class KMeans
     {
         var (k, d) = (options.Clusters, points.Columns);
         var sums = new ClusterSums(k, d);
+        var assignments = new long[points.Rows];
+        var distances = new float[points.Rows];
         var iterations = 0;
         var converged = false;
         while (iterations < options.MaxIterations)
         {
             iterations++;
-            var set = new CentroidSet(centroids, k, d);
-            var (_, distances) = Assign(points, set, options, weights, threads, sums);
+            Assign(points, new CentroidSet(centroids, k, d), options, weights, threads, assignments, distances, sums);
             var next = Update(points, sums, distances, options.Metric);
             var shift = 0.0;
             for (var i = 0; i < next.Length; i++) shift += (double)(next[i] - centroids[i]) * (next[i] - centroids[i]);
@@ -104,31 +105,29 @@ public static class KMeans
                 break;
             }
         }
-        var (assignments, final) = Assign(points, new CentroidSet(centroids, k, d), options, weights, threads, sums: null);
+        Assign(points, new CentroidSet(centroids, k, d), options, weights, threads, assignments, distances, sums: null);
         var inertia = 0.0;
-        foreach (var distance in final) inertia += distance;
+        foreach (var distance in distances) inertia += distance;
         return new LloydRun(assignments, centroids, inertia, iterations, converged);
     }
 
-    /// <summary>Assignments and distances (nearest, or size-balanced), with each cluster's sum and count when <paramref name="sums"/> is given.</summary>
-    private static (long[] Assignments, float[] Distances) Assign(FeatureMatrix points, CentroidSet centroids, KMeansOptions options, double[]? weights,
-        int threads, ClusterSums? sums)
+    /// <summary>
+    /// Fills the assignments and distances (nearest, or size-balanced), and each cluster's sum and
+    /// count when <paramref name="sums"/> is given.
+    /// </summary>
+    private static void Assign(FeatureMatrix points, CentroidSet centroids, KMeansOptions options, double[]? weights, int threads,
+        long[] assignments, float[] distances, ClusterSums? sums)
     {
-        var n = points.Rows;
         if (options.BalanceSlack is not { } slack)
         {
-            var nearest = new long[n];
-            var nearestDistances = new float[n];
-            LloydKernel.Assign(points, centroids, options.Metric, threads, nearest, nearestDistances, sums);
-            return (nearest, nearestDistances);
+            LloydKernel.Assign(points, centroids, options.Metric, threads, assignments, distances, sums);
+            return;
         }
         var k = centroids.Count;
         var matrix = ClusterAssignment.DistanceMatrix(points, centroids, options.Metric, threads);
-        var assignments = ClusterAssignment.Balanced(matrix, k, weights, slack);
-        var distances = new float[n];
-        for (var i = 0; i < n; i++) distances[i] = matrix[(long)i * k + assignments[i]];
+        ClusterAssignment.Balanced(matrix, k, weights, slack).CopyTo(assignments, 0);
+        for (var i = 0; i < points.Rows; i++) distances[i] = matrix[(long)i * k + assignments[i]];
         if (sums is not null) LloydKernel.Sum(points, assignments, threads, sums);
-        return (assignments, distances);
     }
 
     /// <summary>New centroids (K, d): the mean of each cluster's points (unit length for cosine); an empty cluster takes the worst-served point.</summary>

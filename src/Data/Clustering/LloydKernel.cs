@@ -7,7 +7,7 @@ namespace Orleans.MoE.Data.Clustering;
 /// <summary>
 /// The assignment step of k-means (and the centroid sums of the update step) as one pass over the
 /// points, in blocks of <see cref="BlockRows"/> rows that stay in cache: the dot products of a block
-/// with every centroid (2 rows x 4 centroids per step, 8 float lanes with fused multiply-adds), the
+/// with every centroid (4 rows x 2 centroids per step, 8 float lanes with fused multiply-adds), the
 /// nearest centroid of each row, and the row added to its cluster's sum. Blocks run on up to
 /// <c>threads</c> threads.
 /// <para>
@@ -24,7 +24,8 @@ internal static unsafe class LloydKernel
 {
     public const int BlockRows = 256;
     private const int Lanes = 8;
-    private const int Group = 4;
+    private const int RowTile = 4;
+    private const int CentroidTile = 2;
 
     /// <summary>Partial sums per round of blocks are bounded by this many floats, whatever the thread count.</summary>
     private const int PartialFloatsPerRound = 1 << 20;
@@ -53,13 +54,9 @@ internal static unsafe class LloydKernel
                 var i = start + r;
                 assignments[i] = best;
                 distances[i] = Math.Max(0f, euclidean ? norms![i] - bestScore : 1f - bestScore);
-                if (partial is not null)
-                {
-                    Add(points.Row(i), partial.AsSpan(best * d, d));
-                    counts![best]++;
-                }
             }
             ArrayPool<float>.Shared.Return(scores);
+            if (partial is not null) Accumulate(points, start, rows, assignments, partial, counts!);
         }, sums);
     }
 
@@ -89,15 +86,7 @@ internal static unsafe class LloydKernel
     {
         var d = points.Columns;
         sums.Clear();
-        ForEachBlock(points.Rows, threads, sums.Clusters * d, (start, rows, partial, counts) =>
-        {
-            for (var i = start; i < start + rows; i++)
-            {
-                var c = (int)assignments[i];
-                Add(points.Row(i), partial.AsSpan(c * d, d));
-                counts![c]++;
-            }
-        }, sums);
+        ForEachBlock(points.Rows, threads, sums.Clusters * d, (start, rows, partial, counts) => Accumulate(points, start, rows, assignments, partial!, counts!), sums);
     }
 
     /// <summary>x·y in the kernel's fixed order.</summary>
@@ -152,71 +141,67 @@ internal static unsafe class LloydKernel
         fixed (float* x = points.Values, c = centroids.Padded, s = scores)
         {
             var r = 0;
-            for (; r + 1 < rows; r += 2)
+            for (; r + RowTile <= rows; r += RowTile)
             {
                 var x0 = x + (long)(start + r) * d;
-                for (var g = 0; g < kPadded; g += Group) Dot2x4(x0, x0 + d, c + (long)g * d, d, s + r * kPadded + g, s + (r + 1) * kPadded + g);
+                for (var g = 0; g < kPadded; g += CentroidTile) Dot4x2(x0, d, c + (long)g * d, s + r * kPadded + g, kPadded);
             }
-            if (r < rows)
+            for (; r < rows; r++)
             {
                 var x0 = x + (long)(start + r) * d;
-                for (var g = 0; g < kPadded; g += Group) Dot1x4(x0, c + (long)g * d, d, s + r * kPadded + g);
+                for (var g = 0; g < kPadded; g += CentroidTile) Dot1x2(x0, c + (long)g * d, d, s + r * kPadded + g);
             }
         }
     }
 
-    /// <summary>Two rows against four consecutive centroid rows: eight independent accumulators.</summary>
-    private static void Dot2x4(float* x0, float* x1, float* c, int d, float* out0, float* out1)
+    /// <summary>Four consecutive rows against two consecutive centroid rows: eight independent accumulators, six loads per eight multiply-adds.</summary>
+    private static void Dot4x2(float* x, int d, float* c, float* scores, int stride)
     {
-        float* c0 = c, c1 = c + d, c2 = c + 2 * d, c3 = c + 3 * d;
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        float* x0 = x, x1 = x + d, x2 = x + 2 * d, x3 = x + 3 * d, c0 = c, c1 = c + d;
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
+        Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
         var j = 0;
         for (; j <= d - Lanes; j += Lanes)
         {
-            var v0 = Vector256.Load(x0 + j);
-            var v1 = Vector256.Load(x1 + j);
-            var w = Vector256.Load(c0 + j);
-            a00 = Vector256.FusedMultiplyAdd(v0, w, a00);
-            a10 = Vector256.FusedMultiplyAdd(v1, w, a10);
-            w = Vector256.Load(c1 + j);
-            a01 = Vector256.FusedMultiplyAdd(v0, w, a01);
-            a11 = Vector256.FusedMultiplyAdd(v1, w, a11);
-            w = Vector256.Load(c2 + j);
-            a02 = Vector256.FusedMultiplyAdd(v0, w, a02);
-            a12 = Vector256.FusedMultiplyAdd(v1, w, a12);
-            w = Vector256.Load(c3 + j);
-            a03 = Vector256.FusedMultiplyAdd(v0, w, a03);
-            a13 = Vector256.FusedMultiplyAdd(v1, w, a13);
+            var w0 = Vector256.Load(c0 + j);
+            var w1 = Vector256.Load(c1 + j);
+            var v = Vector256.Load(x0 + j);
+            a00 = Vector256.FusedMultiplyAdd(v, w0, a00);
+            a01 = Vector256.FusedMultiplyAdd(v, w1, a01);
+            v = Vector256.Load(x1 + j);
+            a10 = Vector256.FusedMultiplyAdd(v, w0, a10);
+            a11 = Vector256.FusedMultiplyAdd(v, w1, a11);
+            v = Vector256.Load(x2 + j);
+            a20 = Vector256.FusedMultiplyAdd(v, w0, a20);
+            a21 = Vector256.FusedMultiplyAdd(v, w1, a21);
+            v = Vector256.Load(x3 + j);
+            a30 = Vector256.FusedMultiplyAdd(v, w0, a30);
+            a31 = Vector256.FusedMultiplyAdd(v, w1, a31);
         }
-        out0[0] = Finish(a00, x0, c0, j, d);
-        out0[1] = Finish(a01, x0, c1, j, d);
-        out0[2] = Finish(a02, x0, c2, j, d);
-        out0[3] = Finish(a03, x0, c3, j, d);
-        out1[0] = Finish(a10, x1, c0, j, d);
-        out1[1] = Finish(a11, x1, c1, j, d);
-        out1[2] = Finish(a12, x1, c2, j, d);
-        out1[3] = Finish(a13, x1, c3, j, d);
+        scores[0] = Finish(a00, x0, c0, j, d);
+        scores[1] = Finish(a01, x0, c1, j, d);
+        scores[stride] = Finish(a10, x1, c0, j, d);
+        scores[stride + 1] = Finish(a11, x1, c1, j, d);
+        scores[2 * stride] = Finish(a20, x2, c0, j, d);
+        scores[2 * stride + 1] = Finish(a21, x2, c1, j, d);
+        scores[3 * stride] = Finish(a30, x3, c0, j, d);
+        scores[3 * stride + 1] = Finish(a31, x3, c1, j, d);
     }
 
-    /// <summary>One row against four centroid rows, summed exactly as <see cref="Dot2x4"/> sums each of its pairs.</summary>
-    private static void Dot1x4(float* x0, float* c, int d, float* out0)
+    /// <summary>One row against two centroid rows, summed exactly as <see cref="Dot4x2"/> sums each of its pairs.</summary>
+    private static void Dot1x2(float* x0, float* c, int d, float* scores)
     {
-        float* c0 = c, c1 = c + d, c2 = c + 2 * d, c3 = c + 3 * d;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        float* c0 = c, c1 = c + d;
+        Vector256<float> a0 = default, a1 = default;
         var j = 0;
         for (; j <= d - Lanes; j += Lanes)
         {
             var v = Vector256.Load(x0 + j);
             a0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(c0 + j), a0);
             a1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(c1 + j), a1);
-            a2 = Vector256.FusedMultiplyAdd(v, Vector256.Load(c2 + j), a2);
-            a3 = Vector256.FusedMultiplyAdd(v, Vector256.Load(c3 + j), a3);
         }
-        out0[0] = Finish(a0, x0, c0, j, d);
-        out0[1] = Finish(a1, x0, c1, j, d);
-        out0[2] = Finish(a2, x0, c2, j, d);
-        out0[3] = Finish(a3, x0, c3, j, d);
+        scores[0] = Finish(a0, x0, c0, j, d);
+        scores[1] = Finish(a1, x0, c1, j, d);
     }
 
     /// <summary>The lanes summed pairwise in a fixed order, plus the elements [j, d) that do not fill a vector.</summary>
@@ -230,25 +215,73 @@ internal static unsafe class LloydKernel
         return sum + tail;
     }
 
-    /// <summary>destination += source, elementwise.</summary>
-    private static void Add(ReadOnlySpan<float> source, Span<float> destination)
+    /// <summary>
+    /// Adds each row of a block to its cluster's partial sum, rows in increasing order (so the sums
+    /// do not depend on how they are grouped): the rows are first grouped by cluster, then each
+    /// cluster's sum is built 32 floats at a time in registers, loaded and stored once per group.
+    /// </summary>
+    private static void Accumulate(FeatureMatrix points, int start, int rows, long[] assignments, float[] partial, long[] counts)
     {
-        fixed (float* s = source, t = destination)
+        var (d, k) = (points.Columns, counts.Length);
+        Span<int> order = stackalloc int[rows];
+        Span<int> first = k < 1024 ? stackalloc int[k + 1] : new int[k + 1];
+        first.Clear();
+        for (var r = 0; r < rows; r++) first[(int)assignments[start + r] + 1]++;
+        for (var c = 0; c < k; c++) first[c + 1] += first[c];
+        Span<int> next = k < 1024 ? stackalloc int[k] : new int[k];
+        first[..k].CopyTo(next);
+        for (var r = 0; r < rows; r++) order[next[(int)assignments[start + r]]++] = r;
+
+        fixed (float* x = points.Values, p = partial)
         {
-            var j = 0;
-            for (; j <= source.Length - Lanes; j += Lanes) Vector256.Store(Vector256.Load(t + j) + Vector256.Load(s + j), t + j);
-            for (; j < source.Length; j++) t[j] += s[j];
+            var block = x + (long)start * d;
+            for (var c = 0; c < k; c++)
+            {
+                var members = order[first[c]..first[c + 1]];
+                if (members.IsEmpty) continue;
+                counts[c] += members.Length;
+                var sum = p + (long)c * d;
+                var j = 0;
+                for (; j <= d - 4 * Lanes; j += 4 * Lanes)
+                {
+                    var (s0, s1, s2, s3) = (Vector256.Load(sum + j), Vector256.Load(sum + j + Lanes), Vector256.Load(sum + j + 2 * Lanes), Vector256.Load(sum + j + 3 * Lanes));
+                    foreach (var m in members)
+                    {
+                        var row = block + (long)m * d + j;
+                        s0 += Vector256.Load(row);
+                        s1 += Vector256.Load(row + Lanes);
+                        s2 += Vector256.Load(row + 2 * Lanes);
+                        s3 += Vector256.Load(row + 3 * Lanes);
+                    }
+                    Vector256.Store(s0, sum + j);
+                    Vector256.Store(s1, sum + j + Lanes);
+                    Vector256.Store(s2, sum + j + 2 * Lanes);
+                    Vector256.Store(s3, sum + j + 3 * Lanes);
+                }
+                for (; j <= d - Lanes; j += Lanes)
+                {
+                    var s0 = Vector256.Load(sum + j);
+                    foreach (var m in members) s0 += Vector256.Load(block + (long)m * d + j);
+                    Vector256.Store(s0, sum + j);
+                }
+                for (; j < d; j++)
+                {
+                    var s0 = sum[j];
+                    foreach (var m in members) s0 += block[(long)m * d + j];
+                    sum[j] = s0;
+                }
+            }
         }
     }
 }
 
-/// <summary>Centroids (K, d) as the kernel scores them: rows padded with zeros to a multiple of 4, and their squared lengths.</summary>
+/// <summary>Centroids (K, d) as the kernel scores them: rows padded with zeros to an even number, and their squared lengths.</summary>
 internal sealed class CentroidSet
 {
     public CentroidSet(float[] centroids, int count, int columns)
     {
         Count = count;
-        PaddedCount = (count + 3) / 4 * 4;
+        PaddedCount = (count + 1) / 2 * 2;
         Padded = new float[PaddedCount * columns];
         centroids.AsSpan(0, count * columns).CopyTo(Padded);
         SquaredNorms = new float[count];
