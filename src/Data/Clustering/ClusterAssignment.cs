@@ -11,11 +11,11 @@ public static class ClusterAssignment
 {
     /// <summary>The nearest centroid of every point (N, d) among the centroids (K, d), and the distance to it.</summary>
     public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor centroids, KMeansMetric metric) =>
-        Nearest(FeatureMatrix.From(points), CentroidsOf(centroids, points), metric, TorchRuntime.Threads);
+        Nearest(FeatureMatrix.From(points), CentroidsOf(centroids, points.Size(1)), metric, TorchRuntime.Threads);
 
     /// <summary>Distances from every point to every centroid, row-major (N, K).</summary>
     public static float[] DistanceMatrix(Tensor points, Tensor centroids, KMeansMetric metric) =>
-        DistanceMatrix(FeatureMatrix.From(points), CentroidsOf(centroids, points), metric, TorchRuntime.Threads);
+        DistanceMatrix(FeatureMatrix.From(points), CentroidsOf(centroids, points.Size(1)), metric, TorchRuntime.Threads);
 
     internal static (long[] Assignments, float[] Distances) Nearest(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads)
     {
@@ -32,11 +32,12 @@ public static class ClusterAssignment
         return result;
     }
 
-    private static CentroidSet CentroidsOf(Tensor centroids, Tensor points)
+    /// <summary>Centroids (K, d) for the kernel, checked against the points' dimension.</summary>
+    internal static CentroidSet CentroidsOf(Tensor centroids, long columns)
     {
         var c = FeatureMatrix.From(centroids);
-        if (c.Columns != points.Size(1))
-            throw new ArgumentException($"centroids of {c.Columns} dimensions cannot be compared with points of {points.Size(1)}", nameof(centroids));
+        if (c.Columns != columns)
+            throw new ArgumentException($"centroids of {c.Columns} dimensions cannot be compared with points of {columns}", nameof(centroids));
         return new CentroidSet(c.Values, c.Rows, c.Columns);
     }
 

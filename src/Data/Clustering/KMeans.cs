@@ -57,9 +57,7 @@ public static class KMeans
     public static long[] Predict(Tensor features, Tensor centroids, KMeansMetric metric)
     {
         var points = Points(features, metric);
-        var c = FeatureMatrix.From(centroids);
-        if (c.Columns != points.Columns) throw new ArgumentException($"centroids of {c.Columns} dimensions cannot place points of {points.Columns}", nameof(centroids));
-        return ClusterAssignment.Nearest(points, new CentroidSet(c.Values, c.Rows, c.Columns), metric, TorchRuntime.Threads).Assignments;
+        return ClusterAssignment.Nearest(points, ClusterAssignment.CentroidsOf(centroids, points.Columns), metric, TorchRuntime.Threads).Assignments;
     }
 
     /// <summary>Float32 points; for the cosine metric scaled to unit length (zero rows stay zero).</summary>
