@@ -18,7 +18,9 @@ foreach (var command in new[] { RunCommand.Create(), WatchCommand.Create(), Stat
 
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0) return CommandErrors.ReportParseErrors(parse, Console.Error);
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

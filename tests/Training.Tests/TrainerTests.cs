@@ -109,7 +109,9 @@ public sealed class TrainerTests : IDisposable
         bytes[^3] ^= 0x40;
         File.WriteAllBytes(file, bytes);
 
+        var before = DirectoryTree.Hash(_sandbox.RunDirectory("run"));
         var e = Assert.Throws<CheckpointCorruptException>(() => _sandbox.Run(Moe(), training, "run", resume: true));
+        Assert.Equal(before, DirectoryTree.Hash(_sandbox.RunDirectory("run")));
         Assert.Equal(file, e.CheckpointPath);
         Assert.Contains(file, e.Message);
         Assert.Contains("does not match the manifest", e.Message);

@@ -13,7 +13,14 @@ internal static class ExperimentDirectory
 {
     public static void Prepare(DisCoLayout layout, ExperimentPlan plan, DisCoExperimentConfig config)
     {
-        Directory.CreateDirectory(layout.Root);
+        try
+        {
+            OutputDirectory.Claim(layout.Root, DisCoLayout.Kind, inputs: config.Data.Paths).Open();   // nothing of another kind is mixed in
+        }
+        catch (OutputDirectoryException e)
+        {
+            throw new ExperimentConflictException(e.Message);   // a message every client understands
+        }
         if (File.Exists(layout.ResolvedConfig) && !DisCoExperimentLoader.IsSameExperiment(File.ReadAllText(layout.ResolvedConfig), config))
             throw new ExperimentConflictException(
                 $"{layout.Root} holds another experiment ({layout.ResolvedConfig} differs from {plan.Source}); choose another directory or delete it");

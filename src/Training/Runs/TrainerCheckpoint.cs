@@ -99,7 +99,7 @@ internal static class TrainerCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new CheckpointCorruptException(path, e.Message);
+            throw CheckpointCorruptException.Of(path, e);
         }
     }
 
@@ -131,8 +131,8 @@ internal static class TrainerCheckpoint
     };
 
     /// <summary>The configurations a checkpoint was made with.</summary>
-    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step) =>
-        ReadConfigs(store.ReadManifest(step), Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile));
+    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step, CheckpointManifest manifest) =>
+        ReadConfigs(manifest, Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile));
 
     private static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointManifest manifest, string path)
     {
@@ -144,12 +144,11 @@ internal static class TrainerCheckpoint
 
     /// <summary>
     /// Restores everything a checkpoint holds into a freshly built state and positions the data.
-    /// Files are verified against the manifest's hashes first; a damaged or inconsistent checkpoint
-    /// raises <see cref="CheckpointCorruptException"/> naming the file.
+    /// The manifest is the one <see cref="CheckpointStore.ReadManifest"/> verified the files against; a
+    /// checkpoint that does not fit the model raises <see cref="CheckpointCorruptException"/> naming the file.
     /// </summary>
-    public static void Restore(CheckpointStore store, long step, TrainerState state, ITokenWindowSource data)
+    public static void Restore(CheckpointStore store, long step, CheckpointManifest manifest, TrainerState state, ITokenWindowSource data)
     {
-        var manifest = store.ReadManifest(step);
         var directory = store.DirectoryFor(step);
         var manifestPath = Path.Combine(directory, CheckpointStore.ManifestFile);
         CheckSameConfigs(manifest, state, manifestPath);
@@ -164,7 +163,7 @@ internal static class TrainerCheckpoint
         }
         catch (InvalidDataException e)
         {
-            throw new CheckpointCorruptException(modelPath, e.Message);
+            throw CheckpointCorruptException.Of(modelPath, e);
         }
 
         var optimizerPath = Path.Combine(directory, OptimizerFile + ".safetensors");
@@ -182,7 +181,7 @@ internal static class TrainerCheckpoint
             }
             catch (Exception e) when (e is not CheckpointCorruptException)
             {
-                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} does not fit the parameter: {e.Message}");
+                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} does not fit the parameter: {ErrorText.Of(e)}");
             }
             used.UnionWith([$"{name}.exp_avg", $"{name}.exp_avg_sq", $"{name}.step"]);
         }
@@ -198,11 +197,11 @@ internal static class TrainerCheckpoint
         }
         catch (FormatException e)
         {
-            throw new CheckpointCorruptException(manifestPath, e.Message);
+            throw CheckpointCorruptException.Of(manifestPath, e);
         }
         catch (ArgumentException e)
         {
-            throw new RunDirectoryException($"{manifestPath}: the checkpoint does not fit the training data given now: {e.Message}", e);
+            throw new RunDirectoryException($"{manifestPath}: the checkpoint does not fit the training data given now: {ErrorText.Of(e)}", e);
         }
 
         if (!manifest.RngStates.TryGetValue(GeneratorKey, out var generator))
@@ -220,7 +219,7 @@ internal static class TrainerCheckpoint
         }
         catch (IOException e) when (e is not CheckpointCorruptException)
         {
-            throw new CheckpointCorruptException(path, e.Message);
+            throw CheckpointCorruptException.Of(path, e);
         }
     }
 
