@@ -6,13 +6,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Packages the build and the tests need. python3-torch is for `make bench` (PyTorch side by side)
-# and iproute2 for its bandwidth-limited links (ip netns, tc)
-# and `make fixtures` only.
+# and `make fixtures` only, python3-sklearn for the k-means benchmark (scikit-learn side by side),
+# and iproute2 for the parallel benchmark's bandwidth-limited links (ip netns, tc).
 # The built-in multi-domain corpus (src/Data/Corpora/BuiltInDomains.cs): the default data of the demo.
 CORPUS_APT_PACKAGES := bible-kjv-text bible-kjv fortunes fortunes-min fortunes-de fortunes-es fortunes-it \
   fortunes-ru linux-libc-dev libpython3.11-stdlib golang-1.19-src gnu-standards
 APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread redis-server $(CORPUS_APT_PACKAGES)
-BENCH_APT_PACKAGES := python3-torch iproute2
+BENCH_APT_PACKAGES := python3-torch python3-sklearn iproute2
 
 CONFIGURATION ?= Release
 NATIVE_BUILD := build/native
@@ -68,10 +68,11 @@ bench: bench-deps $(NATIVE_LIB)
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Parallel -c Release --no-build
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Cluster -c Release --no-build
 
-# Regenerates the committed reference fixtures with Debian's PyTorch (not needed to run the tests).
+# Regenerates the committed reference fixtures with Debian's PyTorch and scikit-learn (not needed to run the tests).
 fixtures: bench-deps
 	/usr/bin/python3 tests/fixtures/make_torch_fixtures.py
 	/usr/bin/python3 tests/fixtures/make_model_fixtures.py
+	/usr/bin/python3 tests/fixtures/make_kmeans_fixtures.py
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Orleans.MoE.Bench.Training;
-using Orleans.MoE.Model.Config;
+using Orleans.MoE.Config;
 using Orleans.MoE.Torch;
 
 // Training throughput and MFU of the C# trainer against the same model in PyTorch eager (Debian's
@@ -22,7 +22,7 @@ try
 {
     return Run(options);
 }
-catch (Exception e) when (e is InvalidOperationException or IOException or ModelConfigException or ArgumentException)
+catch (Exception e) when (e is InvalidOperationException or IOException or ConfigException or ArgumentException)
 {
     Console.Error.WriteLine($"training benchmark: {e.Message}");
     return 1;

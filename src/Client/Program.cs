@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Orleans.MoE.Client;
+using Orleans.MoE.Client.Configuration;
 using Orleans.MoE.Client.Data;
 using Orleans.MoE.Client.Cluster;
 using Orleans.MoE.Client.Demo;
@@ -10,13 +11,16 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PrepareCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
 foreach (var command in new[] { RunCommand.Create(), WatchCommand.Create(), StatusCommand.Create(), CancelCommand.Create(),
              SilosCommand.Create(), ReportCommand.Create(), SiloCommand.Create(), WorkerCommand.Create(), CertsCommand.Create() })
     root.Subcommands.Add(command);
 
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0) return CommandErrors.ReportParseErrors(parse, Console.Error);
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

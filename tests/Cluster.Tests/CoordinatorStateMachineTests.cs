@@ -152,8 +152,8 @@ public sealed class CoordinatorStateMachineTests
         Assert.Contains("attempt 4 on silo Silo_0", status.Message);
         Assert.Contains("scripted failure", status.Message);
         Assert.Equal(4, cluster.Script.Launches.Count(l => l.Launch.Request.Name == "submodel-1"));   // max_failures 3: the first try and 3 retries
-        // The baseline, still running, was stopped.
-        Assert.Contains(cluster.Script.Stops, s => s.JobKey == "exp/baseline");
+        // The baseline, still running, is stopped (just after the failure is recorded).
+        await GrainTestCluster.EventuallyAsync(() => Task.FromResult(cluster.Script.Stops.Any(s => s.JobKey == "exp/baseline")), stopped => stopped, "the baseline stopped");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.MoE.Config;
 using Orleans.MoE.Model.Config;
 
 namespace Orleans.MoE.Model.Tests;
@@ -38,9 +39,9 @@ public class ConfigTests
         return root.ToJsonString();
     }
 
-    private static ModelConfigException Rejects(string json)
+    private static ConfigException Rejects(string json)
     {
-        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Parse(json, "test.json"));
+        var e = Assert.Throws<ConfigException>(() => ModelConfigLoader.Parse(json, "test.json"));
         Assert.StartsWith("test.json:", e.Message);
         return e;
     }
@@ -157,7 +158,7 @@ public class ConfigTests
     [Fact]
     public void MissingFileIsNamed()
     {
-        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.LoadFile("/nonexistent/model.json"));
+        var e = Assert.Throws<ConfigException>(() => ModelConfigLoader.LoadFile("/nonexistent/model.json"));
         Assert.StartsWith("/nonexistent/model.json:", e.Message);
     }
 
@@ -166,7 +167,7 @@ public class ConfigTests
     {
         var c = ModelConfigLoader.Parse(MultiHeadJson);
         var bad = c with { Layers = c.Layers with { Ffn = c.Layers.Ffn with { Moe = c.Layers.Ffn.Moe! with { TopK = 20 } } } };
-        var e = Assert.Throws<ModelConfigException>(() => ModelConfigValidator.Validate(bad));
+        var e = Assert.Throws<ConfigException>(() => ModelConfigValidator.Validate(bad));
         Assert.Equal("layers.ffn.moe.top_k", Assert.Single(e.Problems).Path);
         Assert.Empty(ModelConfigValidator.Problems(c));
     }

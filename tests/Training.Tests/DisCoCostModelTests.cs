@@ -31,7 +31,7 @@ public class DisCoCostModelTests
     [Fact]
     public void SumVariantChargesEachSubmodelItsOwnTimeAndAllInAddsTheOtherPhases()
     {
-        var prices = new DevicePriceTable(new DeviceClass("cheap", 1.0, RelativeThroughput: 2.0), new DeviceClass("big", 4.0));
+        var prices = new DevicePriceTable(new DeviceClass("cheap", 1.0, relativeThroughput: 2.0), new DeviceClass("big", 4.0));
         var r = DisCoCostModel.Evaluate(new DisCoTimes([3600, 7200], FineTuneSeconds: 1800, BaselineSeconds: 7200,
             ClusteringSeconds: 3600, IntegrationSeconds: 900), prices);
         // Submodels take 0.5 h and 1 h on the cheap class (twice as fast as here).

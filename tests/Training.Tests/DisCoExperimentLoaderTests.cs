@@ -1,3 +1,4 @@
+using Orleans.MoE.Config;
 using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Training.Tests;
@@ -44,7 +45,7 @@ public class DisCoExperimentLoaderTests
             .Replace("\"method\": \"kmeans\"", "\"method\": \"spectral\"")  // unknown method
             .Replace("\"validation_fraction\": 0.05", "\"validation_fraction\": 0")
             .Replace("\"name\": \"disco-demo\",", "\"name\": \"disco-demo\", \"experts\": 4,");
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
         var paths = e.Problems.Select(p => p.Path).ToList();
         Assert.Contains("model.layers.ffn.moe.top_k", paths);
         Assert.Contains("fine_tune.optimizer.lr", paths);
@@ -79,7 +80,7 @@ public class DisCoExperimentLoaderTests
     {
         var json = WithControl("{ \"enabled\": \"yes\", \"budget\": \"double\", \"expert\": 4, \"copies\": 4 }")
             .Replace("\"lr\": 1e-3", "\"lr\": -1");   // a problem elsewhere is listed with them
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json, "bad.json"));
         var paths = e.Problems.Select(p => p.Path).ToList();
         Assert.Contains("dense_upcycling.enabled", paths);
         Assert.Contains("dense_upcycling.budget", paths);
@@ -96,7 +97,7 @@ public class DisCoExperimentLoaderTests
     [InlineData("[ 1 ]", "dense_upcycling")]
     public void ADenseUpcyclingBudgetThatCannotBeResolvedIsRejected(string section, string message)
     {
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(WithControl(section)));
         Assert.Contains(e.Problems, p => p.Path.StartsWith("dense_upcycling", StringComparison.Ordinal) && (p.Path + " " + p.Message).Contains(message));
     }
 
@@ -109,8 +110,37 @@ public class DisCoExperimentLoaderTests
         var json = File.ReadAllText(DemoPath())
             .Replace("\"kind\": \"moe\", \"moe\": { \"num_experts\": 4, \"top_k\": 2, \"expert_dim\": 256 }",
                 "\"kind\": \"multi_head_latent_moe\", \"moe\": { \"num_experts\": 4, \"top_k\": 2, \"expert_dim\": 256 }, \"heads\": { \"num_heads\": 4 }");
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(json));
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(json));
         Assert.Contains(e.Problems, p => p.Path == "model.layers.ffn.kind");
+    }
+    [Fact]
+    public void ARecordedExperimentIsTheSameWhateverItsFilesCommentsAndFormatting()
+    {
+        var text = File.ReadAllText(DemoPath());
+        var config = DisCoExperimentLoader.Parse(text);
+        var canonical = DisCoExperimentLoader.ToCanonicalJson(config);
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(canonical, config));
+        // A directory written before experiment.json was canonical holds the file's own text.
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(text, config));
+        var edited = text.Replace("// The F-phase:", "// Edited: the F-phase:").Replace("\"seed\": 2\n  },", "\"seed\": 2, \"micro_batches\": 1\n  },");
+        Assert.NotEqual(text, edited);
+        Assert.True(DisCoExperimentLoader.IsSameExperiment(canonical, DisCoExperimentLoader.Parse(edited)));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment(canonical, config with { Name = "other" }));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment(text.Replace("\"steps\": 300", "\"steps\": 301"), config));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment("{}", config));
+        Assert.False(DisCoExperimentLoader.IsSameExperiment("not json", config));
+    }
+
+    [Fact]
+    public void ThePricesOfAClassKeepThePapersDefaultsForTheFieldsLeftOut()
+    {
+        var text = File.ReadAllText(DemoPath());
+        var at = text.IndexOf("\"prices\"", StringComparison.Ordinal);
+        var json = text[..at] + "\"prices\": { \"low_cost\": { \"relative_throughput\": 2 } }\n}\n";
+        var prices = DisCoExperimentLoader.Parse(json).Prices;
+        Assert.Equal(new DeviceClass("low-cost", 0.35, 2), prices.LowCost);
+        Assert.Equal(DevicePriceTable.Paper.HighMemory, prices.HighMemory);
+        Assert.Equal(new DeviceClass("low-cost", 0.35), DevicePriceTable.Paper.LowCost);   // the shared default is untouched
     }
 
     [Fact]
@@ -121,14 +151,14 @@ public class DisCoExperimentLoaderTests
         Assert.Equal((1, 2, true, "a100", "low-cost"), (config.Cluster.MaxFailures, config.Cluster.FineTuneRanks, config.Cluster.Elastic,
             config.Cluster.HighMemoryClass, config.Cluster.LowCostClass));
 
-        var e = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(
+        var e = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(
             With("""{ "max_failures": -1, "fine_tune_ranks": 3, "parallel": "pipeline", "job_stall_timeout_seconds": 0, "retries": 2 }""")));
         var problems = e.Problems.ToDictionary(p => p.Path, p => p.Message);
         Assert.Contains("0 or more", problems["cluster.max_failures"]);
         Assert.Contains("'pipeline' is not a mode", problems["cluster.parallel"]);
         Assert.Contains("must be positive", problems["cluster.job_stall_timeout_seconds"]);
         Assert.Contains("cluster.retries", problems.Keys);
-        var ranks = Assert.Throws<DisCoExperimentException>(() => DisCoExperimentLoader.Parse(With("""{ "fine_tune_ranks": 3 }""")));
+        var ranks = Assert.Throws<ConfigException>(() => DisCoExperimentLoader.Parse(With("""{ "fine_tune_ranks": 3 }""")));
         Assert.Contains(ranks.Problems, p => p.Path == "cluster.fine_tune_ranks" && p.Message.Contains("do not divide the model's 4 experts"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Training.Checkpoints;
@@ -108,7 +109,9 @@ public sealed class TrainerTests : IDisposable
         bytes[^3] ^= 0x40;
         File.WriteAllBytes(file, bytes);
 
+        var before = DirectoryTree.Hash(_sandbox.RunDirectory("run"));
         var e = Assert.Throws<CheckpointCorruptException>(() => _sandbox.Run(Moe(), training, "run", resume: true));
+        Assert.Equal(before, DirectoryTree.Hash(_sandbox.RunDirectory("run")));
         Assert.Equal(file, e.CheckpointPath);
         Assert.Contains(file, e.Message);
         Assert.Contains("does not match the manifest", e.Message);
@@ -136,6 +139,32 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("training.optimizer.lr: 0.003 in the checkpoint, 0.001 now", e.Message);
         Assert.Contains("training.balancing_bias_rate", e.Message);   // 50 x lr follows the learning rate
     }
+
+    [Fact]
+    public void AManifestWithConfigurationsInAnOlderFormResumes()
+    {
+        var training = TrainingSandbox.Config(steps: 4);
+        _sandbox.Run(Moe(), training, "run", stopAfter: 2);
+        var store = new CheckpointStore(Path.Combine(_sandbox.RunDirectory("run"), "checkpoints"));
+        var manifestPath = Path.Combine(store.DirectoryFor(2), CheckpointStore.ManifestFile);
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        var config = manifest["config"]!.AsObject();
+        Assert.Equal(config["model"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal), config["model"]!.AsObject().Select(p => p.Key));
+
+        // As written before a field existed, and in another key order: the defaults fill the gaps.
+        var model = Reversed(config["model"]!.AsObject());
+        model.Remove("norm_eps");
+        model.Remove("tie_embeddings");
+        var older = Reversed(config["training"]!.AsObject());
+        older.Remove("clip_norm");
+        manifest["config"] = new JsonObject { ["training"] = older, ["model"] = model };
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var (result, _) = _sandbox.Run(Moe(), training, "run", resume: true);
+        Assert.Equal(4, result.Step);
+    }
+
+    private static JsonObject Reversed(JsonObject o) => new(o.Reverse().Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
 
     [Fact]
     public void ANewRunRefusesARunDirectoryThatHoldsCheckpoints()

@@ -1,3 +1,4 @@
+using Orleans.MoE.Config;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Schedules;
@@ -53,7 +54,7 @@ public sealed class TrainingConfigTests
     [Fact]
     public void EveryProblemIsListedWithItsFieldPath()
     {
-        var e = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse("""
+        var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse("""
             {
               "batch_size": 10, "micro_batches": 3, "context_length": 0, "steps": "many",
               "schedule": { "kind": "constant", "warmup_steps": 5 },
@@ -79,7 +80,7 @@ public sealed class TrainingConfigTests
     [Fact]
     public void ScheduleFieldsMustFitTheKind()
     {
-        var e = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse("""
+        var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse("""
             {
               "batch_size": 4, "context_length": 8, "steps": 10,
               "schedule": { "kind": "warmup_stable_decay", "warmup_steps": 6, "min_lr": 0.5 },
@@ -88,7 +89,7 @@ public sealed class TrainingConfigTests
             """));
         Assert.Equal(["schedule.decay_steps", "schedule.min_lr"], e.Problems.Select(p => p.Path));
 
-        var wrongKind = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse("""
+        var wrongKind = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse("""
             { "batch_size": 4, "context_length": 8, "steps": 10, "schedule": { "kind": "linear" }, "optimizer": { "lr": 0.1 } }
             """));
         Assert.Contains("schedule.kind: 'linear' is not allowed; use one of constant, cosine, warmup_stable_decay", wrongKind.Message);
@@ -99,10 +100,10 @@ public sealed class TrainingConfigTests
     {
         var c = TrainingConfigLoader.Parse(Minimal);
         var model = TinyModels.Dense() with { MaxSeqLen = 32 };
-        var e = Assert.Throws<TrainingConfigException>(() => TrainingConfigValidator.ValidateWithModel(c, model));
+        var e = Assert.Throws<ConfigException>(() => TrainingConfigValidator.ValidateWithModel(c, model));
         Assert.Contains("context_length: 64 exceeds the model's max_seq_len (32)", e.Message);
 
-        var both = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse(Minimal.Replace("\"batch_size\": 16", "\"batch_size\": 0"), "t.json", model));
+        var both = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse(Minimal.Replace("\"batch_size\": 16", "\"batch_size\": 0"), "t.json", model));
         Assert.Equal(["batch_size", "context_length"], both.Problems.Select(p => p.Path));
     }
 
@@ -112,7 +113,7 @@ public sealed class TrainingConfigTests
         var c = TrainingConfigLoader.Parse(Minimal);
         var schedule = LearningRateSchedules.From(c);
         Assert.Equal(new CosineSchedule(1e-3, 10, 100, 0), schedule);
-        var missing = Assert.Throws<TrainingConfigException>(() => TrainingConfigLoader.Parse("{}", "empty.json"));
+        var missing = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse("{}", "empty.json"));
         Assert.Equal(["batch_size", "context_length", "steps", "schedule", "optimizer"], missing.Problems.Select(p => p.Path));
     }
 }

@@ -40,7 +40,7 @@ public sealed class TrainingDataTests : IDisposable
         using (var data = TrainingData.Open([wide], null, training.ContextLength, training.Seed))
         {
             var e = Assert.Throws<ArgumentException>(() => Trainer.Create(_sandbox.Job(TinyModels.Dense(), training, data, "wide")));
-            Assert.Contains("the token ids go up to 63 but the model's vocab_size is 32; set vocab_size to at least 64", e.Message);
+            Assert.Contains($"{wide}: holds token id 63, but the model's vocab_size is 32 (ids 0 to 31); set vocab_size to at least 64", e.Message);
         }
         using (var data = TrainingData.Open([_sandbox.TrainFile], null, training.ContextLength, training.Seed))
         {

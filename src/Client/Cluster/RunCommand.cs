@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Embedded;
+using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Client.Cluster;
@@ -52,6 +53,8 @@ internal static partial class RunCommand
         var config = DisCoExperimentLoader.Parse(experiment.Text, experiment.Origin);   // every problem, before anything starts
         var experimentId = ExperimentId(id ?? config.Name);
         var root = Path.GetFullPath(directory ?? Path.Combine("runs", config.Name));
+        // Claimed before anything is written there (the embedded cluster keeps its state inside it).
+        OutputDirectory.Claim(root, DisCoLayout.Kind, inputs: config.Data.Paths).Open();
         Console.WriteLine($"MoE-DisCo experiment '{config.Name}' ({config.Experts} experts) on the embedded cluster, in {root}");
         using var stop = new CancellationTokenSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -73,7 +76,7 @@ internal static partial class RunCommand
         var coordinator = cluster.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         await coordinator.StartAsync(new ExperimentPlan
         {
-            ExperimentId = experimentId, ExperimentJson = experiment.Text, Directory = Path.GetFileName(root), Source = experiment.Origin,
+            ExperimentId = experimentId, ExperimentJson = DisCoExperimentLoader.ToCanonicalJson(config), Directory = Path.GetFileName(root), Source = experiment.Origin,
         });
         var status = await ExperimentWatch.RunAsync(coordinator, stop.Token);
         if (!status.Phase.IsTerminal())
@@ -93,7 +96,7 @@ internal static partial class RunCommand
         var coordinator = connection.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         var status = await coordinator.StartAsync(new ExperimentPlan
         {
-            ExperimentId = experimentId, ExperimentJson = experiment.Text, Directory = directory ?? Path.Combine("experiments", experimentId),
+            ExperimentId = experimentId, ExperimentJson = DisCoExperimentLoader.ToCanonicalJson(config), Directory = directory ?? Path.Combine("experiments", experimentId),
             Source = experiment.Origin,
         });
         Console.WriteLine($"experiment '{config.Name}' submitted as {experimentId} ({status.Phase}); artifacts in {status.Directory} of the artifact store");

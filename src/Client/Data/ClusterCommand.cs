@@ -9,7 +9,11 @@ internal static class ClusterCommand
     public static Command Create()
     {
         var corpus = new Option<DirectoryInfo>("--corpus") { Description = "A directory written by `moe prepare`.", Required = true };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Directory to write (replaced as a whole).", Required = true };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Directory to write, replaced as a whole: it must be new, empty, or a clustering written before.", Required = true,
+        };
+        var force = new Option<bool>("--force") { Description = "Replace --out even when it holds something else." };
         var clusters = new Option<int>("--clusters") { Description = "K: one cluster per expert.", Required = true };
         var metric = new Option<KMeansMetric>("--metric") { Description = "Distance of k-means.", DefaultValueFactory = _ => KMeansMetric.Cosine };
         var embeddings = new Option<FileInfo?>("--embeddings")
@@ -22,7 +26,7 @@ internal static class ClusterCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of features and k-means.", DefaultValueFactory = _ => 0 };
 
         var command = new Command("cluster", "Cluster a prepared corpus into K subsets (one per expert) and write per-cluster token shards.");
-        foreach (var option in new Option[] { corpus, output, clusters, metric, embeddings, tensor, balance, restarts, seed }) command.Options.Add(option);
+        foreach (var option in new Option[] { corpus, output, force, clusters, metric, embeddings, tensor, balance, restarts, seed }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var embeddingFile = parse.GetValue(embeddings);
@@ -30,6 +34,7 @@ internal static class ClusterCommand
             {
                 CorpusDirectory = parse.GetValue(corpus)!.FullName,
                 OutputDirectory = parse.GetValue(output)!.FullName,
+                Force = parse.GetValue(force),
                 Clusters = parse.GetValue(clusters),
                 Metric = parse.GetValue(metric),
                 Features = embeddingFile is null

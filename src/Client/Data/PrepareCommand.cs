@@ -9,7 +9,11 @@ internal static class PrepareCommand
 {
     public static Command Create()
     {
-        var output = new Option<DirectoryInfo>("--out") { Description = "Directory to write (replaced as a whole).", Required = true };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Directory to write, replaced as a whole: it must be new, empty, or a prepared corpus written before.", Required = true,
+        };
+        var force = new Option<bool>("--force") { Description = "Replace --out even when it holds something else." };
         var corpus = new Option<string[]>("--corpus")
         {
             Description = "Corpus files or directories (.txt, .md, .jsonl, optionally .gz). Default: the built-in Debian corpus.",
@@ -26,7 +30,7 @@ internal static class PrepareCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the train/validation split.", DefaultValueFactory = _ => 0 };
 
         var command = new Command("prepare", "Prepare a corpus: deduplicate, split, tokenize, write token shards and a manifest.");
-        foreach (var option in new Option[] { output, corpus, tokenizer, vocab, maxBytes, validation, seed }) command.Options.Add(option);
+        foreach (var option in new Option[] { output, force, corpus, tokenizer, vocab, maxBytes, validation, seed }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(corpus) ?? [];
@@ -38,6 +42,7 @@ internal static class PrepareCommand
             {
                 Sources = sources,
                 OutputDirectory = parse.GetValue(output)!.FullName,
+                Force = parse.GetValue(force),
                 Tokenizer = tokenizerFile is null ? null : HuggingFaceTokenizerJson.Load(tokenizerFile.FullName),
                 VocabSize = parse.GetValue(vocab),
                 ValidationFraction = parse.GetValue(validation),

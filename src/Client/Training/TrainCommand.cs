@@ -19,8 +19,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo?>("--model") { Description = "Model configuration (JSON); with --resume, taken from the checkpoint when absent." };
-        var training = new Option<FileInfo?>("--training") { Description = "Training configuration (JSON); with --resume, taken from the checkpoint when absent." };
+        var model = new Option<FileInfo?>("--model") { Description = "Model configuration (JSON or YAML); with --resume, taken from the checkpoint when absent." };
+        var training = new Option<FileInfo?>("--training") { Description = "Training configuration (JSON or YAML); with --resume, taken from the checkpoint when absent." };
         var data = new Option<string[]>("--data")
         {
             Description = "A prepared corpus directory (from `moe prepare`) or token shard files.",

@@ -58,6 +58,10 @@ internal sealed class TrainingConsole : IProgress<TrainingEvent>
     {
         switch (value)
         {
+            case CheckpointSkipped skipped:
+                if (_task is null) System.Console.Error.WriteLine(skipped.Warning);
+                else AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(skipped.Warning)}[/]");
+                break;
             case RunStarted started:
                 _firstStep = started.Step;
                 _clock.Start();

@@ -3,88 +3,43 @@ using Orleans.MoE.Torch;
 namespace Orleans.MoE.Data.Clustering;
 
 /// <summary>
-/// The assignment step of k-means, as matrix products on the tensor engine: for a chunk of points
-/// X (n, d) and centroids C (K, d), S = X Cᵀ (n, K); the euclidean distance is |x|² - 2 S + |c|²
-/// and the cosine distance (unit vectors) 1 - S.
+/// The assignment step of k-means for points and centroids held as tensors: the nearest centroid of
+/// every point, or every distance, computed by <see cref="LloydKernel"/> (euclidean: squared
+/// distance; cosine, for unit vectors: 1 - cos), on <see cref="TorchRuntime.Threads"/> threads.
 /// </summary>
 public static class ClusterAssignment
 {
-    /// <summary>The nearest centroid of every point and the distance to it.</summary>
-    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536) =>
-        Nearest(points, null, centroids, metric, chunkRows);
+    /// <summary>The nearest centroid of every point (N, d) among the centroids (K, d), and the distance to it.</summary>
+    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor centroids, KMeansMetric metric) =>
+        Nearest(FeatureMatrix.From(points), CentroidsOf(centroids, points.Size(1)), metric, TorchRuntime.Threads);
 
-    /// <summary>Squared lengths of the rows (N): computed once and reused by every euclidean assignment.</summary>
-    public static Tensor SquaredNorms(Tensor points) => (points * points).Sum(1);
+    /// <summary>Distances from every point to every centroid, row-major (N, K).</summary>
+    public static float[] DistanceMatrix(Tensor points, Tensor centroids, KMeansMetric metric) =>
+        DistanceMatrix(FeatureMatrix.From(points), CentroidsOf(centroids, points.Size(1)), metric, TorchRuntime.Threads);
 
-    /// <param name="squaredNorms">The points' <see cref="SquaredNorms"/> when already known (euclidean only).</param>
-    public static (long[] Assignments, float[] Distances) Nearest(Tensor points, Tensor? squaredNorms, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
+    internal static (long[] Assignments, float[] Distances) Nearest(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads)
     {
-        var n = points.Size(0);
-        var assignments = new long[n];
-        var distances = new float[n];
-        ForEachChunk(points, squaredNorms, centroids, chunkRows, c =>
-        {
-            Tensor best, index, distance;
-            if (metric == KMeansMetric.Euclidean)
-            {
-                (best, index) = (c.Products * 2.0 - c.CentroidSquares).Max(1); // argmax of 2 x·c - |c|² is argmin of |x - c|²
-                distance = (c.PointSquares() - best).Clamp(min: 0); // (n)
-            }
-            else
-            {
-                (best, index) = c.Products.Max(1);
-                distance = (1.0 - best).Clamp(min: 0);
-            }
-            index.CopyTo<long>(assignments.AsSpan((int)c.Start, (int)c.Rows));
-            distance.CopyTo<float>(distances.AsSpan((int)c.Start, (int)c.Rows));
-        });
+        var assignments = new long[points.Rows];
+        var distances = new float[points.Rows];
+        LloydKernel.Assign(points, centroids, metric, threads, assignments, distances, sums: null);
         return (assignments, distances);
     }
 
-    /// <summary>Distances from every point to every centroid, row-major (N, K).</summary>
-    public static float[] DistanceMatrix(Tensor points, Tensor centroids, KMeansMetric metric, int chunkRows = 65536) =>
-        DistanceMatrix(points, null, centroids, metric, chunkRows);
-
-    public static float[] DistanceMatrix(Tensor points, Tensor? squaredNorms, Tensor centroids, KMeansMetric metric, int chunkRows = 65536)
+    internal static float[] DistanceMatrix(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads)
     {
-        var n = points.Size(0);
-        var k = centroids.Size(0);
-        var result = new float[n * k];
-        ForEachChunk(points, squaredNorms, centroids, chunkRows, c =>
-        {
-            var d = metric == KMeansMetric.Euclidean
-                ? (c.PointSquares().Unsqueeze(1) - c.Products * 2.0 + c.CentroidSquares).Clamp(min: 0) // (n, K)
-                : (1.0 - c.Products).Clamp(min: 0);
-            d.Contiguous().CopyTo<float>(result.AsSpan((int)(c.Start * k), (int)(c.Rows * k)));
-        });
+        var result = new float[(long)points.Rows * centroids.Count];
+        LloydKernel.DistanceMatrix(points, centroids, metric, threads, result);
         return result;
     }
 
-    /// <summary>
-    /// Calls <paramref name="body"/> for each block of <paramref name="chunkRows"/> points, inside its
-    /// own dispose scope, with the block's products S = X Cᵀ: the loop both assignment forms share.
-    /// </summary>
-    private static void ForEachChunk(Tensor points, Tensor? squaredNorms, Tensor centroids, int chunkRows, Action<Chunk> body)
+    /// <summary>Centroids (K, d) for the kernel, checked against the points' dimension.</summary>
+    internal static CentroidSet CentroidsOf(Tensor centroids, long columns)
     {
-        var n = points.Size(0);
-        using var scope = DisposeScope.Begin();
-        var cT = centroids.T.Contiguous(); // (d, K)
-        var cSquared = (centroids * centroids).Sum(1); // (K)
-        for (long start = 0; start < n; start += chunkRows)
-        {
-            using var chunkScope = DisposeScope.Begin();
-            var rows = Math.Min(chunkRows, n - start);
-            var x = points.Narrow(0, start, rows); // (n, d)
-            var first = start;
-            body(new Chunk(start, rows, x.Mm(cT), cSquared, () => squaredNorms?.Narrow(0, first, rows) ?? (x * x).Sum(1)));
-        }
+        var c = FeatureMatrix.From(centroids);
+        if (c.Columns != columns)
+            throw new ArgumentException($"centroids of {c.Columns} dimensions cannot be compared with points of {columns}", nameof(centroids));
+        return new CentroidSet(c.Values, c.Rows, c.Columns);
     }
-
-    /// <summary>
-    /// One block of points: rows [Start, Start + Rows), Products = X Cᵀ (n, K), the centroids' squared
-    /// lengths (K), and the points' squared lengths (n), computed only when asked for.
-    /// </summary>
-    private readonly record struct Chunk(long Start, long Rows, Tensor Products, Tensor CentroidSquares, Func<Tensor> PointSquares);
 
     /// <summary>
     /// Size-balanced assignment: (point, cluster) pairs are taken from the nearest up, and a pair is

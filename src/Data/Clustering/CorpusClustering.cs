@@ -22,8 +22,14 @@ public sealed record CorpusClusteringOptions
     /// <summary>A directory written by <see cref="CorpusPreparation"/>.</summary>
     public required string CorpusDirectory { get; init; }
 
-    /// <summary>The directory to create (replaced as a whole if it exists).</summary>
+    /// <summary>
+    /// The directory to write, replaced as a whole; if it exists it must be empty or a clustering
+    /// output (see <see cref="Orleans.MoE.Torch.Serialization.OutputDirectory"/>), unless <see cref="Force"/>.
+    /// </summary>
     public required string OutputDirectory { get; init; }
+
+    /// <summary>Replace <see cref="OutputDirectory"/> even when it holds something other than a clustering output.</summary>
+    public bool Force { get; init; }
 
     public required int Clusters { get; init; }
 
@@ -65,11 +71,24 @@ public static class CorpusClustering
     public const string CentroidsFile = "centroids.safetensors";
     public const string ReportFile = "report.json";
 
+    /// <summary>What <see cref="Run"/> (and the random partition of the DisCo ablation) writes, as its output directory's marker records it.</summary>
+    public static readonly OutputKind Output = new("clusters", "a clustering of a corpus (moe cluster)",
+        [ReportFile, CentroidsFile, AssignmentsFile], ReplacedAsAWhole: true);
+
     private sealed record Assignment(string Split, long Index, string Id, string Domain, int Cluster, long Tokens);
 
     public static ClusteringReport Run(CorpusClusteringOptions options)
     {
         var log = options.Log;
+        var kmeans = new KMeansOptions
+        {
+            Clusters = options.Clusters, Metric = options.Metric, Restarts = options.Restarts, MaxIterations = options.MaxIterations,
+            Tolerance = options.Tolerance, Seed = options.Seed, BalanceSlack = options.BalanceSlack,
+        };
+        kmeans.Validate();
+        if (options.MiniBatchDocuments is < 1) throw new ArgumentException($"mini-batches must hold at least one document, not {options.MiniBatchDocuments}", nameof(options));
+        var output = Torch.Serialization.OutputDirectory.Claim(options.OutputDirectory, Output, options.Force,
+            options.Features is DocumentFeatureSource.Embeddings embeddings ? [options.CorpusDirectory, embeddings.CheckpointPath] : [options.CorpusDirectory]);
         var corpus = PreparedCorpus.Open(options.CorpusDirectory);
         var tokenizer = corpus.LoadTokenizer();
         var ignored = tokenizer.SpecialTokens.Values.Select(s => s.Id).ToHashSet();
@@ -91,11 +110,6 @@ public static class CorpusClustering
 
         log?.WriteLine($"clustering: features for {trainTokens.Count} training documents");
         var trainFeatures = Features(options.Features, trainTokens, tokenizer, ignored, table, out var featureName); // (N, d)
-        var kmeans = new KMeansOptions
-        {
-            Clusters = options.Clusters, Metric = options.Metric, Restarts = options.Restarts, MaxIterations = options.MaxIterations,
-            Tolerance = options.Tolerance, Seed = options.Seed, BalanceSlack = options.BalanceSlack,
-        };
         var weights = trainRecords.Select(r => (double)r.Tokens).ToArray();
         using var result = options.MiniBatchDocuments is { } batch
             ? MiniBatchKMeans.Fit(() => trainFeatures.Split(batch), kmeans, options.MaxIterations)
@@ -118,7 +132,7 @@ public static class CorpusClustering
             ClusteringMetrics.Purity(result.Assignments, domains), ClusteringMetrics.NormalizedMutualInformation(result.Assignments, domains),
             ClusteringMetrics.AdjustedRandIndex(result.Assignments, domains), Summaries(assignments, options.Clusters));
 
-        AtomicDirectory.Write(options.OutputDirectory, directory =>
+        output.Replace(directory =>
         {
             for (var k = 0; k < options.Clusters; k++)
             {

@@ -21,8 +21,10 @@ public sealed record KMeansOptions
     public int MaxIterations { get; init; } = 100;
 
     /// <summary>
-    /// Stops when the centroids move less than this, in squared distance summed over centroids,
-    /// relative to the total variance of the features (the convention of scikit-learn).
+    /// Stops when the centroids move at most this much in one iteration, in squared distance summed
+    /// over centroids, relative to the mean over feature dimensions of their variance: scikit-learn's
+    /// convention (<c>tol * mean(var(X, axis=0))</c>, on the points as clustered, i.e. unit rows for
+    /// the cosine metric).
     /// </summary>
     public double Tolerance { get; init; } = 1e-4;
 
@@ -38,17 +40,20 @@ public sealed record KMeansOptions
     /// </summary>
     public double? BalanceSlack { get; init; }
 
-    /// <summary>Rows of the features multiplied by the centroids at once (bounds memory to rows x clusters).</summary>
-    public int ChunkRows { get; init; } = 65536;
+    /// <summary>Checks the settings alone (before any features are computed); every message names the setting.</summary>
+    public void Validate()
+    {
+        if (Clusters < 1) throw new ArgumentException($"the number of clusters must be at least 1, not {Clusters}");
+        if (MaxIterations < 1) throw new ArgumentException($"the maximum number of iterations must be at least 1, not {MaxIterations}");
+        if (Restarts < 1) throw new ArgumentException($"the number of restarts must be at least 1, not {Restarts}");
+        if (!(Tolerance >= 0)) throw new ArgumentException($"the tolerance must be a number >= 0, not {Tolerance}");
+        if (BalanceSlack is { } slack && !(slack >= 0)) throw new ArgumentException($"the balance slack must be a number >= 0, not {slack}");
+    }
 
+    /// <summary>Checks the settings and that there are enough points for the clusters.</summary>
     public void Validate(long points)
     {
-        if (Clusters < 1) throw new ArgumentOutOfRangeException(nameof(Clusters), Clusters, "at least one cluster is needed");
+        Validate();
         if (points < Clusters) throw new ArgumentException($"{points} points cannot form {Clusters} clusters; use fewer clusters or more data");
-        if (MaxIterations < 1) throw new ArgumentOutOfRangeException(nameof(MaxIterations), MaxIterations, "must be at least 1");
-        if (Restarts < 1) throw new ArgumentOutOfRangeException(nameof(Restarts), Restarts, "must be at least 1");
-        if (Tolerance < 0) throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "must not be negative");
-        if (BalanceSlack is < 0) throw new ArgumentOutOfRangeException(nameof(BalanceSlack), BalanceSlack, "must not be negative");
-        if (ChunkRows < 1) throw new ArgumentOutOfRangeException(nameof(ChunkRows), ChunkRows, "must be positive");
     }
 }

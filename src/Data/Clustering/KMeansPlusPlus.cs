@@ -1,5 +1,3 @@
-using Orleans.MoE.Torch;
-
 namespace Orleans.MoE.Data.Clustering;
 
 /// <summary>
@@ -11,13 +9,13 @@ namespace Orleans.MoE.Data.Clustering;
 internal static class KMeansPlusPlus
 {
     /// <summary>Indices of the chosen points, in order of choice.</summary>
-    public static long[] ChooseCentres(Tensor points, Tensor? squaredNorms, int clusters, KMeansMetric metric, SeededRandom random)
+    public static long[] ChooseCentres(FeatureMatrix points, int clusters, KMeansMetric metric, SeededRandom random, int threads)
     {
-        var n = points.Size(0);
+        var n = points.Rows;
         var trials = 2 + (int)Math.Log(clusters);
         var chosen = new long[clusters];
         chosen[0] = random.Next(n);
-        var closest = Distances(points, squaredNorms, [chosen[0]], metric)[0];
+        var closest = Distances(points, [chosen[0]], metric, threads)[0];
 
         for (var c = 1; c < clusters; c++)
         {
@@ -26,7 +24,7 @@ internal static class KMeansPlusPlus
             var candidates = new long[trials];
             for (var t = 0; t < trials; t++) candidates[t] = total > 0 ? Draw(closest, total, random) : random.Next(n);
 
-            var candidateDistances = Distances(points, squaredNorms, candidates, metric);
+            var candidateDistances = Distances(points, candidates, metric, threads);
             var bestTrial = 0;
             var bestPotential = double.PositiveInfinity;
             for (var t = 0; t < trials; t++)
@@ -61,12 +59,11 @@ internal static class KMeansPlusPlus
     }
 
     /// <summary>Distances from every point to each of the given points: one array of N per candidate.</summary>
-    private static float[][] Distances(Tensor points, Tensor? squaredNorms, long[] candidates, KMeansMetric metric)
+    private static float[][] Distances(FeatureMatrix points, long[] candidates, KMeansMetric metric, int threads)
     {
-        using var scope = DisposeScope.Begin();
-        var centres = points.IndexSelect(0, Tensor.FromArray(candidates)); // (t, d)
-        var matrix = ClusterAssignment.DistanceMatrix(points, squaredNorms, centres, metric); // (N, t) row-major
-        var n = points.Size(0);
+        var centres = new CentroidSet(points.Gather(candidates), candidates.Length, points.Columns); // (t, d)
+        var matrix = ClusterAssignment.DistanceMatrix(points, centres, metric, threads); // (N, t) row-major
+        var n = points.Rows;
         var result = new float[candidates.Length][];
         for (var t = 0; t < candidates.Length; t++)
         {

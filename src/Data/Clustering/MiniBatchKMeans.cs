@@ -4,12 +4,13 @@ namespace Orleans.MoE.Data.Clustering;
 
 /// <summary>
 /// k-means over features that arrive in batches (Sculley 2010), for corpora whose features do not
-/// fit in memory at once. Each batch is assigned to the nearest centroids (a matrix product), and
+/// fit in memory at once. Each batch is assigned to the nearest centroids (<see cref="LloydKernel"/>), and
 /// every centroid moves to the running mean of all points it has been given so far (per-centroid
 /// learning rate 1 / count). Seeding is k-means++ on the first batches (at least
 /// max(3K, 1024) rows). Passes repeat until the centroids move less than the tolerance in a pass,
 /// then one more pass assigns every point. Deterministic for a seed when the batches come in the
-/// same order. Each batch tensor is disposed once used.
+/// same order. Each batch tensor is disposed once used. The tolerance is relative to the mean
+/// feature variance of the seeding rows (scikit-learn's convention, as in <see cref="KMeans"/>).
 /// </summary>
 public static class MiniBatchKMeans
 {
@@ -17,80 +18,87 @@ public static class MiniBatchKMeans
     /// <param name="maxPasses">Passes over the data at most (<see cref="KMeansOptions.MaxIterations"/> is not used).</param>
     public static KMeansResult Fit(Func<IEnumerable<Tensor>> batches, KMeansOptions options, int maxPasses = 10)
     {
-        if (maxPasses < 1) throw new ArgumentOutOfRangeException(nameof(maxPasses), maxPasses, "at least one pass is needed");
+        if (maxPasses < 1) throw new ArgumentException($"mini-batch k-means needs at least one pass, not {maxPasses}", nameof(maxPasses));
         if (options.BalanceSlack is not null) throw new ArgumentException("size-balanced assignment needs all points at once: use KMeans.Fit", nameof(options));
+        options.Validate();
         var k = options.Clusters;
-        using var scope = DisposeScope.Begin();
+        var threads = TorchRuntime.Threads;
 
         var (sample, threshold) = Seed(batches, options);
         var random = new SeededRandom(SeededRandom.Derive(options.Seed, 0));
-        var centroids = sample.IndexSelect(0, Tensor.FromArray(KMeansPlusPlus.ChooseCentres(sample, null, k, options.Metric, random))); // (K, d)
-        sample.Dispose();
+        var centroids = sample.Gather(KMeansPlusPlus.ChooseCentres(sample, k, options.Metric, random, threads)); // (K, d)
+        var d = sample.Columns;
         var seen = new double[k];
+        var sums = new ClusterSums(k, d);
 
         var passes = 0;
         var converged = false;
         while (passes < maxPasses && !converged)
         {
             passes++;
-            var start = centroids.Clone();
+            var start = (float[])centroids.Clone();
             foreach (var batch in batches())
             {
-                using var step = DisposeScope.Begin();
-                var points = KMeans.Prepare(batch, options.Metric); // (b, d)
-                batch.Dispose();
-                var (assignments, _) = ClusterAssignment.Nearest(points, centroids, options.Metric, options.ChunkRows);
-                var index = Tensor.FromArray(assignments); // (b)
-                var sums = centroids.ZerosLike().IndexAdd(0, index, points); // (K, d)
-                var counts = index.BinCount(k).ToArray<long>();
-                var rate = new float[k];
+                var points = Prepared(batch, options.Metric, d); // (b, d)
+                var assignments = new long[points.Rows];
+                LloydKernel.Assign(points, new CentroidSet(centroids, k, d), options.Metric, threads, assignments, new float[points.Rows], sums);
+                // c ← c + (Σ x - n c) / seen: the running mean of every point the centroid was given.
                 for (var c = 0; c < k; c++)
                 {
-                    seen[c] += counts[c];
-                    rate[c] = counts[c] == 0 ? 0f : (float)(1.0 / seen[c]);
+                    var count = sums.Counts[c];
+                    if (count == 0) continue;
+                    seen[c] += count;
+                    var rate = (float)(1.0 / seen[c]);
+                    for (var j = 0; j < d; j++)
+                    {
+                        var at = c * d + j;
+                        centroids[at] += ((float)sums.Totals[at] - centroids[at] * count) * rate;
+                    }
                 }
-                // c ← c + (Σ x - n c) / seen: the running mean of every point the centroid was given.
-                var rates = Tensor.FromArray(rate).Unsqueeze(1); // (K, 1)
-                var countColumn = Tensor.FromArray(Array.ConvertAll(counts, c => (float)c)).Unsqueeze(1); // (K, 1)
-                var moved = centroids + (sums - centroids * countColumn) * rates;
-                if (options.Metric == KMeansMetric.Cosine) moved = KMeans.NormalizeRows(moved);
-                var kept = step.MoveToOuter(moved);
-                centroids.Dispose();
-                centroids = kept;
+                if (options.Metric == KMeansMetric.Cosine) KMeans.NormalizeRows(centroids, d);
             }
-            converged = (centroids - start).Square().Sum().Item() <= threshold;
-            start.Dispose();
+            var shift = 0.0;
+            for (var i = 0; i < centroids.Length; i++) shift += (double)(centroids[i] - start[i]) * (centroids[i] - start[i]);
+            converged = shift <= threshold;
         }
 
         var all = new List<long>();
         var inertia = 0.0;
+        var final = new CentroidSet(centroids, k, d);
         foreach (var batch in batches())
         {
-            using var step = DisposeScope.Begin();
-            var (assignments, distances) = ClusterAssignment.Nearest(KMeans.Prepare(batch, options.Metric), centroids, options.Metric, options.ChunkRows);
-            batch.Dispose();
+            var (assignments, distances) = ClusterAssignment.Nearest(Prepared(batch, options.Metric, d), final, options.Metric, threads);
             all.AddRange(assignments);
-            foreach (var d in distances) inertia += d;
+            foreach (var distance in distances) inertia += distance;
         }
-        return new KMeansResult(all.ToArray(), centroids.DetachFromScope(), inertia, passes, 0, converged);
+        return new KMeansResult(all.ToArray(), Tensor.FromArray(centroids, k, d).DetachFromScope(), inertia, passes, 0, converged);
+    }
+
+    /// <summary>A batch as points for the metric; the batch tensor is disposed.</summary>
+    private static FeatureMatrix Prepared(Tensor batch, KMeansMetric metric, int columns)
+    {
+        using (batch)
+        {
+            var points = KMeans.Points(batch, metric);
+            if (points.Columns != columns) throw new ArgumentException($"a batch of {points.Columns}-dimensional features follows batches of {columns}", nameof(batch));
+            return points;
+        }
     }
 
     /// <summary>Rows for seeding (prepared for the metric) and the convergence threshold from their variance.</summary>
-    private static (Tensor Sample, double Threshold) Seed(Func<IEnumerable<Tensor>> batches, KMeansOptions options)
+    private static (FeatureMatrix Sample, double Threshold) Seed(Func<IEnumerable<Tensor>> batches, KMeansOptions options)
     {
         var wanted = Math.Max(3L * options.Clusters, 1024);
-        var parts = new List<Tensor>();
+        var parts = new List<FeatureMatrix>();
         long rows = 0;
         foreach (var batch in batches())
         {
-            parts.Add(KMeans.Prepare(batch, options.Metric));
-            batch.Dispose();
-            rows += parts[^1].Size(0);
+            parts.Add(Prepared(batch, options.Metric, parts.Count == 0 ? (int)batch.Size(1) : parts[0].Columns));
+            rows += parts[^1].Rows;
             if (rows >= wanted) break;
         }
         options.Validate(rows);
-        var sample = Tensor.Cat(parts, 0); // (rows, d)
-        foreach (var p in parts) p.Dispose();
-        return (sample, options.Tolerance * KMeans.TotalVariance(sample));
+        var sample = new FeatureMatrix(parts.SelectMany(p => p.Values).ToArray(), (int)rows, parts[0].Columns); // (rows, d)
+        return (sample, options.Tolerance * sample.MeanVariance());
     }
 }

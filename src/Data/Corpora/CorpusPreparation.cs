@@ -12,8 +12,14 @@ public sealed class CorpusPreparationOptions
 {
     public required IReadOnlyList<ICorpusSource> Sources { get; init; }
 
-    /// <summary>The directory to create (replaced as a whole if it exists).</summary>
+    /// <summary>
+    /// The directory to write, replaced as a whole; if it exists it must be empty or a prepared corpus
+    /// (see <see cref="Orleans.MoE.Torch.Serialization.OutputDirectory"/>), unless <see cref="Force"/>.
+    /// </summary>
     public required string OutputDirectory { get; init; }
+
+    /// <summary>Replace <see cref="OutputDirectory"/> even when it holds something other than a prepared corpus.</summary>
+    public bool Force { get; init; }
 
     /// <summary>A ready tokenizer; when null one is trained on the training documents.</summary>
     public BpeTokenizer? Tokenizer { get; init; }
@@ -52,11 +58,18 @@ public static class CorpusPreparation
 
     public static string ShardFile(string split) => $"{split}.tokens";
 
+    /// <summary>What <see cref="Prepare"/> writes, as its output directory's marker records it.</summary>
+    public static readonly OutputKind Output = new("prepared-corpus", "a prepared corpus (moe prepare)",
+        [ManifestFile, TokenizerFile, "train.tokens"], ReplacedAsAWhole: true);
+
     public static PreparedCorpus Prepare(CorpusPreparationOptions options)
     {
         if (options.ValidationFraction is < 0 or >= 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1)");
+            throw new ArgumentException($"the validation fraction must be in [0, 1), not {options.ValidationFraction}", nameof(options));
         if (options.Sources.Count == 0) throw new ArgumentException("no corpus sources were given", nameof(options));
+        if (options.Tokenizer is null) _ = new BpeTrainer(options.VocabSize);   // checks the size before any work
+        var output = Torch.Serialization.OutputDirectory.Claim(options.OutputDirectory, Output, options.Force,
+            options.Sources.OfType<UserCorpus>().Select(s => s.Name));
         var log = options.Log;
 
         var (documents, empty, duplicates) = ReadDistinct(options.Sources);
@@ -76,7 +89,7 @@ public static class CorpusPreparation
 
         var records = new List<DocumentRecord>(documents.Count);
         var boundaries = Boundaries(options.Sources);
-        AtomicDirectory.Write(options.OutputDirectory, directory =>
+        output.Replace(directory =>
         {
             HuggingFaceTokenizerJson.Save(tokenizer, Path.Combine(directory, TokenizerFile));
             foreach (var split in new[] { CorpusSplits.Train, CorpusSplits.Validation })

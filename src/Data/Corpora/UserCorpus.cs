@@ -88,7 +88,14 @@ public sealed class UserCorpus(string path, string defaultDomain = "user") : ICo
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CorpusFormatException(file, $"cannot be read ({e.Message}); check that it exists and is readable", e);
+            // .NET's own messages repeat the path, which the error already names.
+            var problem = e switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                FileNotFoundException or DirectoryNotFoundException => "not found",
+                _ => e.Message,
+            };
+            throw new CorpusFormatException(file, $"cannot be read ({problem}); check that it exists and is readable", e);
         }
     }
 

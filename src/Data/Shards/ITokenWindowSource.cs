@@ -13,6 +13,9 @@ public interface ITokenWindowSource
 
     int VocabSize { get; }
 
+    /// <summary>The largest token id in the windows and the file that holds it, to check the data against a model's vocabulary.</summary>
+    LargestTokenId LargestTokenId { get; }
+
     /// <summary>Windows in one epoch (one pass over the data).</summary>
     long WindowsPerEpoch { get; }
 
@@ -31,3 +34,6 @@ public interface ITokenWindowSource
     /// <summary>The next <paramref name="batchSize"/> windows as an Int64 tensor (B, T + 1) on the CPU.</summary>
     Tensor NextBatchTensor(int batchSize);
 }
+
+/// <summary>The largest token id of some token data (-1 when there is none) and where it is (a shard's path).</summary>
+public readonly record struct LargestTokenId(int Id, string Source);

@@ -14,11 +14,11 @@ public enum TokenDtype : uint
 /// <code>
 /// offset  size  field
 ///      0     8  magic "MOETOKS\0"
-///      8     4  version (1)
+///      8     4  version (2; version 1 is read too)
 ///     12     4  token dtype: 2 = uint16, 4 = uint32 (the element size in bytes)
 ///     16     8  token count N
 ///     24     4  vocabulary size V (every token id is below V)
-///     28     4  reserved (0)
+///     28     4  largest token id in the shard, -1 when it holds no token (version 2; reserved 0 in version 1)
 ///     32     8  document count D
 ///     40    24  reserved (0)
 ///     64   N*s  tokens
@@ -26,12 +26,17 @@ public enum TokenDtype : uint
 /// </code>
 /// The index comes after the tokens so that a writer can stream documents without knowing the
 /// counts in advance; the file length is exactly determined by the header, which is how a
-/// truncated file is detected.
+/// truncated file is detected. The largest id lets a reader refuse a shard whose ids do not fit its
+/// vocabulary, or a model's, without reading the tokens; a version-1 shard, which lacks it, is
+/// scanned once when opened (<see cref="TokenShardHeader.MaxTokenId"/> is null in its header).
 /// </summary>
-public readonly record struct TokenShardHeader(TokenDtype Dtype, long TokenCount, int VocabSize, long DocumentCount)
+public readonly record struct TokenShardHeader(TokenDtype Dtype, long TokenCount, int VocabSize, long DocumentCount, int? MaxTokenId)
 {
     public const int Size = 64;
-    public const uint CurrentVersion = 1;
+    public const uint CurrentVersion = 2;
+
+    /// <summary>The first version, without the largest token id.</summary>
+    public const uint VersionWithoutMaxTokenId = 1;
     public static ReadOnlySpan<byte> Magic => "MOETOKS\0"u8;
 
     public int ElementSize => (int)Dtype;
@@ -53,6 +58,7 @@ public readonly record struct TokenShardHeader(TokenDtype Dtype, long TokenCount
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], (uint)Dtype);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], TokenCount);
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], VocabSize);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[28..], MaxTokenId ?? throw new InvalidOperationException("a shard header is written with its largest token id"));
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], DocumentCount);
     }
 
@@ -64,8 +70,8 @@ public readonly record struct TokenShardHeader(TokenDtype Dtype, long TokenCount
         if (!source[..8].SequenceEqual(Magic))
             throw new TokenShardFormatException(path, $"wrong magic '{Printable(source[..8])}' (expected 'MOETOKS'): not a token shard");
         var version = BinaryPrimitives.ReadUInt32LittleEndian(source[8..]);
-        if (version != CurrentVersion)
-            throw new TokenShardFormatException(path, $"format version {version} is not supported (this reader reads version {CurrentVersion}); rebuild the shard with this version");
+        if (version is not (CurrentVersion or VersionWithoutMaxTokenId))
+            throw new TokenShardFormatException(path, $"format version {version} is not supported (this reader reads versions {VersionWithoutMaxTokenId} and {CurrentVersion}); rebuild the shard with this version");
         var dtype = (TokenDtype)BinaryPrimitives.ReadUInt32LittleEndian(source[12..]);
         if (dtype is not (TokenDtype.UInt16 or TokenDtype.UInt32))
             throw new TokenShardFormatException(path, $"token dtype code {(uint)dtype} is unknown (2 = uint16, 4 = uint32)");
@@ -76,7 +82,10 @@ public readonly record struct TokenShardHeader(TokenDtype Dtype, long TokenCount
             throw new TokenShardFormatException(path, $"header holds impossible counts (tokens {count}, documents {documents}): corrupt");
         if (vocab <= 0 || (dtype == TokenDtype.UInt16 && vocab > ushort.MaxValue + 1))
             throw new TokenShardFormatException(path, $"vocabulary size {vocab} does not fit token dtype {dtype}");
-        var header = new TokenShardHeader(dtype, count, vocab, documents);
+        int? maxTokenId = version == VersionWithoutMaxTokenId ? null : BinaryPrimitives.ReadInt32LittleEndian(source[28..]);
+        if (maxTokenId is { } max && (count == 0 ? max != -1 : max < 0))
+            throw new TokenShardFormatException(path, $"header gives the largest token id as {max} for {count} tokens: corrupt");
+        var header = new TokenShardHeader(dtype, count, vocab, documents, maxTokenId);
         if (header.FileLength != fileLength)
             throw new TokenShardFormatException(path,
                 $"file is {fileLength} bytes but its header ({count} {dtype} tokens, {documents} documents) needs exactly {header.FileLength} (truncated or corrupt)");

@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Numerics;
 
 namespace Orleans.MoE.Data.Shards;
 
 /// <summary>
-/// A token shard opened read-only through a memory map: the header and size are checked on open
-/// (errors name the file), and tokens are read straight from the mapped pages. Thread-safe for reads.
+/// A token shard opened read-only through a memory map: the header, size, document index and largest
+/// token id are checked on open (errors name the file), and tokens are read straight from the mapped
+/// pages. Thread-safe for reads.
 /// </summary>
 public sealed unsafe class TokenShardReader : IDisposable
 {
@@ -41,7 +43,19 @@ public sealed unsafe class TokenShardReader : IDisposable
         _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref _base);
         _base += _view.PointerOffset;
-        CheckIndex();
+        try
+        {
+            CheckIndex();
+            MaxTokenId = Header.MaxTokenId ?? ScanMaxTokenId();
+            if (MaxTokenId >= VocabSize)
+                throw new TokenShardFormatException(Path,
+                    $"holds token id {MaxTokenId} but its header gives a vocabulary of {VocabSize} (ids 0 to {VocabSize - 1}): the header is wrong or the shard was written with another tokenizer; rebuild it");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Path { get; }
@@ -55,6 +69,9 @@ public sealed unsafe class TokenShardReader : IDisposable
     public int VocabSize => Header.VocabSize;
 
     public TokenDtype Dtype => Header.Dtype;
+
+    /// <summary>The largest token id in the shard (-1 when it holds none); always below <see cref="VocabSize"/>.</summary>
+    public int MaxTokenId { get; }
 
     private byte* Tokens => Base + Header.TokensOffset;
 
@@ -73,6 +90,41 @@ public sealed unsafe class TokenShardReader : IDisposable
                 throw new TokenShardFormatException(Path, $"document index entry {d} is {at}, inconsistent with {TokenCount} tokens (corrupt)");
             previous = at;
         }
+    }
+
+    /// <summary>The largest id, read from every token: for version-1 shards, whose header does not record it.</summary>
+    private int ScanMaxTokenId()
+    {
+        long max = -1;
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (long p = 0; p < TokenCount; p++) max = Math.Max(max, Token(p));
+            return (int)max;
+        }
+        const int piece = 1 << 28;
+        for (long start = 0; start < TokenCount; start += piece)
+        {
+            var count = (int)Math.Min(piece, TokenCount - start);
+            max = Math.Max(max, Dtype == TokenDtype.UInt16
+                ? MaxOf(new ReadOnlySpan<ushort>(Tokens + start * 2, count))
+                : MaxOf(new ReadOnlySpan<uint>(Tokens + start * 4, count)));
+        }
+        return (int)Math.Min(max, int.MaxValue);
+    }
+
+    private static long MaxOf<T>(ReadOnlySpan<T> tokens) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (tokens.IsEmpty) return -1;
+        var i = 0;
+        var best = T.Zero;
+        if (Vector.IsHardwareAccelerated && tokens.Length >= Vector<T>.Count)
+        {
+            var lanes = Vector<T>.Zero;
+            for (; i <= tokens.Length - Vector<T>.Count; i += Vector<T>.Count) lanes = Vector.Max(lanes, new Vector<T>(tokens[i..]));
+            for (var lane = 0; lane < Vector<T>.Count; lane++) best = T.Max(best, lanes[lane]);
+        }
+        for (; i < tokens.Length; i++) best = T.Max(best, tokens[i]);
+        return long.CreateTruncating(best);
     }
 
     /// <summary>The token range [Start, End) of document d.</summary>

@@ -15,6 +15,7 @@ public sealed class TokenShardWriter : IDisposable
     private readonly List<long> _index = [0];
     private readonly byte[] _buffer = new byte[1 << 16];
     private long _tokens;
+    private int _maxTokenId = -1;
     private bool _completed;
 
     public TokenShardWriter(string path, int vocabSize)
@@ -55,6 +56,7 @@ public sealed class TokenShardWriter : IDisposable
                 if ((uint)id >= (uint)VocabSize)
                     throw new ArgumentOutOfRangeException(nameof(tokens), id,
                         $"{Path}: document {DocumentCount} has token id {id} at position {start + i}, outside the vocabulary [0, {VocabSize})");
+                if (id > _maxTokenId) _maxTokenId = id;
                 if (size == 2) BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(i * 2), (ushort)id);
                 else BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(i * 4), (uint)id);
             }
@@ -72,7 +74,7 @@ public sealed class TokenShardWriter : IDisposable
         for (var i = 0; i < _index.Count; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), _index[i]);
         _stream.Write(bytes);
         var header = new byte[TokenShardHeader.Size];
-        new TokenShardHeader(Dtype, _tokens, VocabSize, DocumentCount).Write(header);
+        new TokenShardHeader(Dtype, _tokens, VocabSize, DocumentCount, _maxTokenId).Write(header);
         _stream.Position = 0;
         _stream.Write(header);
         _stream.Flush(flushToDisk: true);

@@ -29,10 +29,12 @@ public sealed class TokenWindowSampler : ITokenWindowSource, IDisposable
         Seed = seed;
         Shuffle = shuffle;
         VocabSize = shards[0].VocabSize;
+        LargestTokenId = new LargestTokenId(shards[0].MaxTokenId, shards[0].Path);
         foreach (var s in shards)
         {
             if (s.VocabSize != VocabSize)
                 throw new TokenShardFormatException(s.Path, $"vocabulary size {s.VocabSize} differs from {VocabSize} in {shards[0].Path}; shards of one source must share a tokenizer");
+            if (s.MaxTokenId > LargestTokenId.Id) LargestTokenId = new LargestTokenId(s.MaxTokenId, s.Path);
         }
 
         _firstWindow = new long[shards.Count + 1];
@@ -65,6 +67,8 @@ public sealed class TokenWindowSampler : ITokenWindowSource, IDisposable
     public int ContextLength { get; }
 
     public int VocabSize { get; }
+
+    public LargestTokenId LargestTokenId { get; }
 
     public ulong Seed { get; }
 

@@ -24,7 +24,7 @@ public sealed class BpeTrainer
         SpecialTokens = specialTokens ?? [BpeTokenizer.EndOfText];
         if (vocabSize < 256 + SpecialTokens.Count)
             throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize,
-                $"the vocabulary needs at least 256 byte tokens plus {SpecialTokens.Count} special tokens");
+                $"a vocabulary of {vocabSize} tokens is too small: it needs the 256 byte tokens and {SpecialTokens.Count} special token(s), at least {256 + SpecialTokens.Count}");
         if (minFrequency < 1) throw new ArgumentOutOfRangeException(nameof(minFrequency), minFrequency, "must be at least 1");
         VocabSize = vocabSize;
         MinFrequency = minFrequency;

@@ -43,7 +43,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
     {
         if (S.Plan is { } existing)
         {
-            if (existing.ExperimentJson != plan.ExperimentJson || existing.Directory != plan.Directory)
+            if (existing.Directory != plan.Directory || !DisCoExperimentLoader.IsSameExperiment(existing.ExperimentJson, Parse(plan)))
                 throw new ExperimentConflictException(
                     $"experiment '{this.GetPrimaryKeyString()}' already exists with another experiment file or directory ({existing.Directory}); choose another id");
         }
@@ -51,7 +51,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
         {
             Load(plan);
             var layout = Layout(plan);
-            ExperimentDirectory.Prepare(layout, plan);
+            ExperimentDirectory.Prepare(layout, plan, _config!);
             S.Plan = plan;
             S.Phase = ExperimentPhase.Created;
             S.StartedAt = DateTimeOffset.UtcNow;
@@ -268,9 +268,13 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     private void Load(ExperimentPlan plan)
     {
-        _config = DisCoExperimentLoader.Parse(plan.ExperimentJson, plan.Source);
+        _config = Parse(plan);
         _nodes = DisCoJobGraph.For(_config);
     }
+
+    /// <summary>The plan's experiment: JSON (the client sends the canonical form of whatever file it read).</summary>
+    private static DisCoExperimentConfig Parse(ExperimentPlan plan) =>
+        DisCoExperimentLoader.Schema.Parse(plan.ExperimentJson, plan.Source, Config.ConfigFormat.Json);
 
     private DisCoLayout Layout(ExperimentPlan plan) => new(artifacts.Value.PathOf(plan.Directory));
 

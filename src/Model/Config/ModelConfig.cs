@@ -1,10 +1,13 @@
+using System.ComponentModel;
+
 namespace Orleans.MoE.Model.Config;
 
 /// <summary>
-/// The architecture of a decoder-only transformer, as read from a model file (JSON, snake_case keys:
-/// <c>vocab_size</c>, <c>layers.ffn.moe.top_k</c>, ...). Load it with <see cref="ModelConfigLoader"/>,
+/// The architecture of a decoder-only transformer, as read from a model file (JSON or YAML, snake_case
+/// keys: <c>vocab_size</c>, <c>layers.ffn.moe.top_k</c>, ...). Load it with <see cref="ModelConfigLoader"/>,
 /// which validates it completely; records built in code are checked by <see cref="ModelConfigValidator"/>
-/// when a model is constructed.
+/// when a model is constructed. Every settable property is a field of the file; a
+/// <see cref="DescriptionAttribute"/> is the hint an error message gives for it.
 /// <para>
 /// Required fields have no default. The optional ones default to the values of the Multi-Head LatentMoE
 /// paper's setup where it gives one (init std 0.02, rope base 10000, aux-free balancing at rate
@@ -13,14 +16,18 @@ namespace Orleans.MoE.Model.Config;
 /// </summary>
 public sealed record ModelConfig
 {
+    [Description("set the vocabulary size (e.g. 256 for bytes, 50304 for GPT-2 padded)")]
     public required int VocabSize { get; init; }
 
     /// <summary>Model width d.</summary>
+    [Description("set the model width d (e.g. 1024)")]
     public required int DModel { get; init; }
 
+    [Description("set the number of transformer blocks (e.g. 12)")]
     public required int NumLayers { get; init; }
 
     /// <summary>Longest sequence the rotary tables and the causal mask are built for.</summary>
+    [Description("set the longest sequence the model accepts (e.g. 2048)")]
     public required int MaxSeqLen { get; init; }
 
     public required AttentionConfig Attention { get; init; }
@@ -49,6 +56,7 @@ public sealed record ModelConfig
 public sealed record AttentionConfig
 {
     /// <summary>Attention heads; must divide d_model, and the head width must be even for rotary embeddings.</summary>
+    [Description("set the number of attention heads; it must divide d_model")]
     public required int NumHeads { get; init; }
 
     public double RopeBase { get; init; } = DefaultRopeBase;
@@ -85,6 +93,7 @@ public enum Activation
 
 public sealed record DenseMlpConfig
 {
+    [Description("set the MLP hidden width (e.g. 4 x d_model)")]
     public required int HiddenDim { get; init; }
 
     public Activation Activation { get; init; } = Activation.Gelu;
@@ -96,6 +105,7 @@ public sealed record DenseMlpConfig
 /// </summary>
 public sealed record FfnConfig
 {
+    [Description("choose the FFN kind")]
     public required FfnKind Kind { get; init; }
 
     public MoeConfig? Moe { get; init; }
@@ -109,12 +119,15 @@ public sealed record FfnConfig
 public sealed record MoeConfig
 {
     /// <summary>N_e.</summary>
+    [Description("set N_e, the number of experts (per head for multi_head_latent_moe)")]
     public required int NumExperts { get; init; }
 
     /// <summary>k, experts selected per token (per sub-token for Multi-Head LatentMoE).</summary>
+    [Description("set k, the number of experts each token is routed to")]
     public required int TopK { get; init; }
 
     /// <summary>d_e, the hidden width of one expert.</summary>
+    [Description("set d_e, the hidden width of one expert")]
     public required int ExpertDim { get; init; }
 
     public Activation Activation { get; init; } = Activation.Gelu;
@@ -123,12 +136,14 @@ public sealed record MoeConfig
 public sealed record LatentConfig
 {
     /// <summary>ℓ, the width the shared down-projection maps to (LatentMoE recommends d/4).</summary>
+    [Description("set the latent width (LatentMoE recommends d_model / 4)")]
     public required int LatentDim { get; init; }
 }
 
 public sealed record HeadsConfig
 {
     /// <summary>N_h.</summary>
+    [Description("set N_h, the number of sub-tokens each token is split into")]
     public required int NumHeads { get; init; }
 
     /// <summary>d_h; when absent, d_model / N_h (N_h must then divide d_model).</summary>

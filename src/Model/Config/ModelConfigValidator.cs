@@ -1,3 +1,5 @@
+using Orleans.MoE.Config;
+
 namespace Orleans.MoE.Model.Config;
 
 /// <summary>
@@ -6,23 +8,14 @@ namespace Orleans.MoE.Model.Config;
 /// </summary>
 public static class ModelConfigValidator
 {
-    /// <summary>Throws a <see cref="ModelConfigException"/> listing every problem of a configuration built in code.</summary>
-    public static void Validate(ModelConfig config, string source = "model config")
-    {
-        var problems = new ConfigProblemList();
-        Collect(config, problems);
-        if (problems.Count > 0) throw new ModelConfigException(source, problems.Problems);
-    }
+    /// <summary>Throws a <see cref="ConfigException"/> listing every problem of a configuration built in code.</summary>
+    public static void Validate(ModelConfig config, string source = "model config") => ModelConfigLoader.Schema.Validate(config, source);
 
     /// <summary>Every problem, as a list (empty when the configuration is usable).</summary>
-    public static IReadOnlyList<ConfigProblem> Problems(ModelConfig config)
-    {
-        var problems = new ConfigProblemList();
-        Collect(config, problems);
-        return problems.Problems;
-    }
+    public static IReadOnlyList<ConfigProblem> Problems(ModelConfig config) => ModelConfigLoader.Schema.Problems(config);
 
-    internal static void Collect(ModelConfig c, ConfigProblemList p)
+    /// <summary>Records every broken rule; checks that depend on a field already reported are skipped.</summary>
+    public static void Collect(ModelConfig c, ConfigProblems p)
     {
         Positive(p, c.VocabSize, "vocab_size");
         Positive(p, c.DModel, "d_model");
@@ -47,7 +40,7 @@ public static class ModelConfigValidator
         p.Check(c.Init.Std > 0, "init.std", $"{c.Init.Std} is not positive; use e.g. 0.02");
     }
 
-    private static void CheckLayers(ModelConfig c, ConfigProblemList p)
+    private static void CheckLayers(ModelConfig c, ConfigProblems p)
     {
         var layers = c.Layers;
         var kind = layers.Ffn.Kind;
@@ -100,7 +93,7 @@ public static class ModelConfigValidator
         if (kind == FfnKind.MultiHeadLatentMoe && ffn.Heads is { } h) CheckHeads(h, c.DModel, p);
     }
 
-    private static void CheckMoe(MoeConfig moe, FfnKind kind, ConfigProblemList p)
+    private static void CheckMoe(MoeConfig moe, FfnKind kind, ConfigProblems p)
     {
         Positive(p, moe.NumExperts, "layers.ffn.moe.num_experts");
         Positive(p, moe.ExpertDim, "layers.ffn.moe.expert_dim");
@@ -119,7 +112,7 @@ public static class ModelConfigValidator
         }
     }
 
-    private static void CheckHeads(HeadsConfig heads, int dModel, ConfigProblemList p)
+    private static void CheckHeads(HeadsConfig heads, int dModel, ConfigProblems p)
     {
         Positive(p, heads.NumHeads, "layers.ffn.heads.num_heads");
         if (heads.HeadDim is { } headDim)
@@ -134,14 +127,14 @@ public static class ModelConfigValidator
         }
     }
 
-    private static void CheckBalancing(BalancingConfig b, ConfigProblemList p)
+    private static void CheckBalancing(BalancingConfig b, ConfigProblems p)
     {
         p.Check(b.BiasUpdateRate >= 0, "balancing.bias_update_rate", $"{b.BiasUpdateRate} is negative; use 0 (off) or a positive step such as 0.025");
         p.Check(b.AuxLossWeight >= 0, "balancing.aux_loss_weight", $"{b.AuxLossWeight} is negative; use 0 (off) or a positive weight such as 0.01");
         p.Check(b.ZLossWeight >= 0, "balancing.z_loss_weight", $"{b.ZLossWeight} is negative; use 0 (off) or a positive weight such as 0.001");
     }
 
-    private static void Positive(ConfigProblemList p, int value, string path) =>
+    private static void Positive(ConfigProblems p, int value, string path) =>
         p.Check(value > 0, path, $"{value} is not allowed; use a positive integer");
 
     private static string Divisors(int n, Func<int, bool>? also = null)

@@ -101,6 +101,9 @@ public static class WorkerRunner
                 case RunStarted s:
                     _total = s.TotalSteps;
                     break;
+                case CheckpointSkipped s:
+                    lock (stdout) stdout.WriteLine(s.Warning);   // into the attempt's worker.log
+                    break;
                 case StepCompleted s:
                     _seconds += s.Seconds;
                     if (_since.ElapsedMilliseconds < 250 && s.Step != _total) return;

@@ -15,10 +15,17 @@ namespace Orleans.MoE.Training.Checkpoints;
 /// place: a crash leaves either the previous checkpoints or the complete new one. Only the newest
 /// <see cref="Keep"/> checkpoints are kept, and older ones are removed only after a new one is in place.
 /// </para>
+/// <para>
+/// A damaged checkpoint never blocks a resume while an older one is intact:
+/// <see cref="LatestVerified"/> passes over the damaged ones, and <see cref="MoveAside"/> renames them
+/// to <c>step-00000100.damaged</c> (never deleted) so that they no longer shadow the intact one. The
+/// temporary directories a killed writer leaves behind are removed by <see cref="RemoveStaleTemporaries"/>.
+/// </para>
 /// </summary>
 public sealed class CheckpointStore(string root, int keep = 3)
 {
     public const string ManifestFile = "manifest.json";
+    public const string DamagedSuffix = ".damaged";
     private const string Prefix = "step-";
 
     public string Root { get; } = root;
@@ -26,7 +33,7 @@ public sealed class CheckpointStore(string root, int keep = 3)
     public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), "keep at least one checkpoint");
 
     /// <summary>When set, a checkpoint is committed only while the fence names this store's attempt.</summary>
-    public CheckpointFence? Fence { get; init; }
+    public CheckpointFence? Fence { get; set; }
 
     /// <summary>Writes a checkpoint for manifest.Step and returns its directory.</summary>
     public string Save(CheckpointManifest manifest, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> tensorFiles)
@@ -64,6 +71,59 @@ public sealed class CheckpointStore(string root, int keep = 3)
     }
 
     public long? LatestStep => Steps() is { Count: > 0 } steps ? steps[^1] : null;
+
+    /// <summary>
+    /// The newest checkpoint that verifies (see <see cref="ReadManifest"/>), with the newer ones that
+    /// did not and why; null when there is no checkpoint. When checkpoints exist but none verifies,
+    /// the newest one's <see cref="CheckpointCorruptException"/> is thrown. Reads only: nothing is moved.
+    /// </summary>
+    public VerifiedCheckpoint? LatestVerified()
+    {
+        var skipped = new List<SkippedCheckpoint>();
+        CheckpointCorruptException? newestProblem = null;
+        foreach (var step in Steps().Reverse())
+        {
+            try
+            {
+                return new VerifiedCheckpoint(step, ReadManifest(step), skipped);
+            }
+            catch (CheckpointCorruptException e)
+            {
+                newestProblem ??= e;
+                skipped.Add(new SkippedCheckpoint(step, DirectoryFor(step), e.Message));
+            }
+        }
+        return newestProblem is null ? null : throw newestProblem;
+    }
+
+    /// <summary>
+    /// Renames a damaged checkpoint's directory to <c>step-NNNNNNNN.damaged</c> (with a number added
+    /// when that name is taken), where <see cref="Steps"/> no longer sees it, and returns the new path.
+    /// </summary>
+    public string MoveAside(long step)
+    {
+        var directory = DirectoryFor(step);
+        var target = directory + DamagedSuffix;
+        for (var n = 2; Directory.Exists(target) || File.Exists(target); n++) target = $"{directory}{DamagedSuffix}-{n}";
+        Directory.Move(directory, target);
+        return target;
+    }
+
+    /// <summary>
+    /// Removes the temporary directories (<c>.step-NNNNNNNN.*.tmp</c>) of checkpoint writes that never
+    /// completed, as a process killed during a write leaves them. Call it when a run starts, before
+    /// it writes checkpoints; returns the directories removed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveStaleTemporaries()
+    {
+        if (!Directory.Exists(Root)) return [];
+        var removed = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories(Root, "." + Prefix + "*.tmp").Order(StringComparer.Ordinal))
+        {
+            if (TryDelete(directory)) removed.Add(directory);
+        }
+        return removed;
+    }
 
     /// <summary>
     /// Reads and verifies a checkpoint: the manifest parses, every listed file exists and has its
@@ -111,7 +171,7 @@ public sealed class CheckpointStore(string root, int keep = 3)
     private void Prune()
     {
         var steps = Steps();
-        foreach (var step in steps.Take(Math.Max(0, steps.Count - Keep))) TryDelete(DirectoryFor(step));
+        foreach (var step in steps.Take(Math.Max(0, steps.Count - Keep))) _ = TryDelete(DirectoryFor(step));
     }
 
     private static string Sha256(string path)
@@ -120,15 +180,18 @@ public sealed class CheckpointStore(string root, int keep = 3)
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
-    private static void TryDelete(string directory)
+    private static bool TryDelete(string directory)
     {
         try
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            if (!Directory.Exists(directory)) return false;
+            Directory.Delete(directory, recursive: true);
+            return true;
         }
         catch (IOException)
         {
             // Leftovers are hidden (temporary) or old; they never shadow a complete checkpoint.
+            return false;
         }
     }
 }

@@ -1,9 +1,14 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
 namespace Orleans.MoE.Training.Config;
 
 /// <summary>
 /// How to train: batch, context, steps, learning-rate schedule, AdamW, clipping, evaluation,
-/// checkpoints and seeds, as read from a training file (JSON, snake_case keys). Load it with
-/// <see cref="TrainingConfigLoader"/>, which validates it completely and lists every problem.
+/// checkpoints and seeds, as read from a training file (JSON or YAML, snake_case keys). Load it with
+/// <see cref="TrainingConfigLoader"/>, which validates it completely and lists every problem. Every
+/// settable property is a field of the file; a <see cref="DescriptionAttribute"/> is the hint an
+/// error message gives for it.
 /// <para>
 /// Defaults follow the Multi-Head LatentMoE paper's setup where it gives one (AdamW betas 0.9/0.95,
 /// weight decay 0.1 on matrices, clip norm 1.0, balancing bias rate 50 x the peak learning rate)
@@ -13,15 +18,18 @@ namespace Orleans.MoE.Training.Config;
 public sealed record TrainingConfig
 {
     /// <summary>Sequences per optimizer step (the global batch), split evenly into <see cref="MicroBatches"/>.</summary>
+    [Description("set the sequences per optimizer step (e.g. 32)")]
     public required int BatchSize { get; init; }
 
     /// <summary>Gradient accumulation: forward/backward passes per optimizer step, each on BatchSize / MicroBatches sequences.</summary>
     public int MicroBatches { get; init; } = 1;
 
     /// <summary>T, tokens per training sequence; at most the model's max_seq_len.</summary>
+    [Description("set the tokens per sequence (at most the model's max_seq_len)")]
     public required int ContextLength { get; init; }
 
     /// <summary>Optimizer steps of the whole run.</summary>
+    [Description("set the number of optimizer steps")]
     public required long Steps { get; init; }
 
     public required ScheduleConfig Schedule { get; init; }
@@ -33,6 +41,7 @@ public sealed record TrainingConfig
 
     public const double DefaultClipNorm = 1.0;
 
+    [JsonPropertyName("eval")]
     public EvaluationConfig Evaluation { get; init; } = new();
 
     public CheckpointConfig Checkpoint { get; init; } = new();
@@ -80,6 +89,7 @@ public enum ScheduleKind
 /// </summary>
 public sealed record ScheduleConfig
 {
+    [Description("choose the schedule")]
     public required ScheduleKind Kind { get; init; }
 
     /// <summary>Steps of linear warm-up to the peak (default 0).</summary>
@@ -96,12 +106,14 @@ public sealed record ScheduleConfig
 public sealed record OptimizerConfig
 {
     /// <summary>Peak learning rate.</summary>
+    [JsonPropertyName("lr"), Description("set the peak learning rate (e.g. 5e-4)")]
     public required double LearningRate { get; init; }
 
     public double Beta1 { get; init; } = 0.9;
 
     public double Beta2 { get; init; } = 0.95;
 
+    [JsonPropertyName("eps")]
     public double Epsilon { get; init; } = 1e-8;
 
     public double WeightDecay { get; init; } = 0.1;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Orleans.MoE.Config;
 using Orleans.MoE.Model.Config;
 
 namespace Orleans.MoE.Training.Config;
@@ -9,36 +10,23 @@ namespace Orleans.MoE.Training.Config;
 /// </summary>
 public static class TrainingConfigValidator
 {
-    /// <summary>Throws a <see cref="TrainingConfigException"/> listing every problem of a configuration built in code.</summary>
-    public static void Validate(TrainingConfig config, string source = "training config")
-    {
-        var problems = new ConfigProblems();
-        Collect(config, problems);
-        if (problems.Count > 0) throw new TrainingConfigException(source, problems.List);
-    }
+    /// <summary>Throws a <see cref="ConfigException"/> listing every problem of a configuration built in code.</summary>
+    public static void Validate(TrainingConfig config, string source = "training config") => TrainingConfigLoader.Schema.Validate(config, source);
 
     /// <summary>Every problem, as a list (empty when the configuration is usable).</summary>
-    public static IReadOnlyList<ConfigProblem> Problems(TrainingConfig config)
-    {
-        var problems = new ConfigProblems();
-        Collect(config, problems);
-        return problems.List;
-    }
+    public static IReadOnlyList<ConfigProblem> Problems(TrainingConfig config) => TrainingConfigLoader.Schema.Problems(config);
 
     /// <summary>Throws when the training configuration does not fit the model (e.g. a context longer than max_seq_len).</summary>
-    public static void ValidateWithModel(TrainingConfig config, ModelConfig model, string source = "training config")
-    {
-        var problems = new ConfigProblems();
-        Collect(config, problems);
-        CollectWithModel(config, model, problems);
-        if (problems.Count > 0) throw new TrainingConfigException(source, problems.List);
-    }
+    public static void ValidateWithModel(TrainingConfig config, ModelConfig model, string source = "training config") =>
+        TrainingConfigLoader.Schema.Validate(config, source, (c, p) => CollectWithModel(c, model, p));
 
-    internal static void CollectWithModel(TrainingConfig config, ModelConfig model, ConfigProblems problems) =>
+    /// <summary>The rules that tie a training configuration to the model it trains.</summary>
+    public static void CollectWithModel(TrainingConfig config, ModelConfig model, ConfigProblems problems) =>
         problems.Check(config.ContextLength <= model.MaxSeqLen, "context_length",
             $"{config.ContextLength} exceeds the model's max_seq_len ({model.MaxSeqLen}); use at most {model.MaxSeqLen} or raise max_seq_len in the model file");
 
-    internal static void Collect(TrainingConfig c, ConfigProblems p)
+    /// <summary>Records every broken rule; checks that depend on a field already reported are skipped.</summary>
+    public static void Collect(TrainingConfig c, ConfigProblems p)
     {
         Positive(p, c.BatchSize, "batch_size");
         Positive(p, c.MicroBatches, "micro_batches");
@@ -73,7 +61,7 @@ public static class TrainingConfigValidator
     private static void CheckSchedule(TrainingConfig c, ConfigProblems p)
     {
         var s = c.Schedule;
-        var kind = ConfigReader.SnakeCase(s.Kind);
+        var kind = ConfigNames.Of(s.Kind);
         if (s.Kind == ScheduleKind.Constant)
         {
             p.Check(s.WarmupSteps is null, "schedule.warmup_steps", "is not used by the constant schedule; remove it or use kind cosine or warmup_stable_decay", "schedule.kind");

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Orleans.MoE.Config;
 using Orleans.MoE.Data.Clustering;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Training.Config;
@@ -5,28 +7,32 @@ using Orleans.MoE.Training.Config;
 namespace Orleans.MoE.Training.DisCo;
 
 /// <summary>
-/// One MoE-DisCo experiment and its baseline, as read from an experiment file (JSON, snake_case):
-/// the MoE, the data, how it is split between experts, how each phase trains, how the experts are
-/// merged, and the prices that turn wall time into dollars. Load it with
+/// One MoE-DisCo experiment and its baseline, as read from an experiment file (JSON or YAML,
+/// snake_case): the MoE, the data, how it is split between experts, how each phase trains, how the
+/// experts are merged, and the prices that turn wall time into dollars. Load it with
 /// <see cref="DisCoExperimentLoader"/>, which lists every problem before any work starts.
 /// </summary>
 public sealed record DisCoExperimentConfig
 {
+    [Description("name the experiment (used in the report)")]
     public required string Name { get; init; }
 
     /// <summary>The MoE (kind moe or latent_moe); E = its num_experts.</summary>
+    [Description("the MoE: a model configuration (see experiments/*.model.json)")]
     public required ModelConfig Model { get; init; }
 
-    public required DataSpec Data { get; init; }
+    public DataSpec Data { get; init; } = new();
 
     public ClusteringSpec Clustering { get; init; } = new();
 
     /// <summary>The S-phase: each submodel on its own cluster (the paper: AdamW 1e-4 constant).</summary>
+    [Description(TrainingSection)]
     public required TrainingConfig Submodels { get; init; }
 
     public IntegrationSpec Integration { get; init; } = new();
 
     /// <summary>The F-phase on all data (the paper: AdamW 3e-4, cosine, 3% warm-up, weight decay 0.01).</summary>
+    [Description(TrainingSection)]
     public required TrainingConfig FineTune { get; init; }
 
     /// <summary>
@@ -39,23 +45,26 @@ public sealed record DisCoExperimentConfig
     public int TargetLossWindow { get; init; } = 10;
 
     /// <summary>The same MoE from the same initialisation trained jointly on all data.</summary>
+    [Description(TrainingSection)]
     public required TrainingConfig Baseline { get; init; }
 
-    public DevicePriceTable Prices { get; init; } = DevicePriceTable.Paper;
+    public DevicePriceTable Prices { get; init; } = new();
 
-    /// <summary>The dense-upcycling control (off unless the experiment file enables it).</summary>
-    public DenseUpcyclingSpec DenseUpcycling { get; init; } = new();
+    /// <summary>The dense-upcycling control: off when the file has no such section, on when it has one (unless it says otherwise).</summary>
+    public DenseUpcyclingSpec DenseUpcycling { get; init; } = new() { Enabled = false };
 
     /// <summary>How the experiment's jobs run on a cluster: failure budget, device classes, fine-tune ranks.</summary>
     public ClusterSpec Cluster { get; init; } = new();
 
     public int Experts => Model.Layers.Ffn.Moe?.NumExperts ?? 0;
+
+    private const string TrainingSection = "a training configuration (see experiments/*.training.json)";
 }
 
 /// <summary>The corpus: the built-in Debian corpus when <see cref="Paths"/> is empty. The tokenizer's vocabulary is the model's.</summary>
 public sealed record DataSpec
 {
-    public IReadOnlyList<string> Paths { get; init; } = [];
+    public ValueList<string> Paths { get; init; } = [];
 
     public long MaxBytesPerDomain { get; init; } = 512 * 1024;
 
@@ -130,11 +139,13 @@ public enum DenseUpcyclingBudget
 /// </summary>
 public sealed record DenseUpcyclingSpec
 {
-    public bool Enabled { get; init; }
+    /// <summary>A section that is present runs the control unless it says otherwise.</summary>
+    public bool Enabled { get; init; } = true;
 
-    public DenseUpcyclingBudget Budget { get; init; } = DenseUpcyclingBudget.AllSubmodels;
+    /// <summary>How the dense submodel's steps follow from the S-phase; absent means <see cref="DenseUpcyclingBudget.AllSubmodels"/>.</summary>
+    public DenseUpcyclingBudget? Budget { get; init; }
 
-    /// <summary>Optimizer steps of the dense submodel; overrides <see cref="Budget"/> when set.</summary>
+    /// <summary>Optimizer steps of the dense submodel, instead of <see cref="Budget"/> (giving both is refused).</summary>
     public long? Steps { get; init; }
 
     /// <summary>The expert slot of the MoE initialisation the dense submodel starts from.</summary>
@@ -142,7 +153,9 @@ public sealed record DenseUpcyclingSpec
 
     /// <summary>The dense submodel's steps: <see cref="Steps"/>, or the budget rule applied to the S-phase.</summary>
     public long ResolvedSteps(TrainingConfig submodels, int experts) =>
-        Steps ?? (Budget == DenseUpcyclingBudget.AllSubmodels ? experts * submodels.Steps : submodels.Steps);
+        Steps ?? (ResolvedBudget == DenseUpcyclingBudget.AllSubmodels ? experts * submodels.Steps : submodels.Steps);
+
+    public DenseUpcyclingBudget ResolvedBudget => Budget ?? DenseUpcyclingBudget.AllSubmodels;
 }
 
 /// <summary>

@@ -1,11 +1,15 @@
 using Orleans.MoE.Data.Clustering;
 using Orleans.MoE.Data.Corpora;
+using Orleans.MoE.Torch.Serialization;
 
 namespace Orleans.MoE.Training.DisCo;
 
 /// <summary>Where each artifact of an experiment lives under its directory.</summary>
 public sealed record DisCoLayout(string Root)
 {
+    /// <summary>What an experiment directory is, as its marker records it (see <see cref="OutputDirectory"/>).</summary>
+    public static readonly OutputKind Kind = new("disco-experiment", "an MoE-DisCo experiment (moe run)", ["experiment.json"], ReplacedAsAWhole: false);
+
     public string ResolvedConfig => Path.Combine(Root, "experiment.json");
     public string State => Path.Combine(Root, "state.json");
     public string Corpus => Path.Combine(Root, "corpus");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Orleans.MoE.Config;
 using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.Reports;
 
@@ -124,7 +125,7 @@ public static class DisCoReport
     {
         var nmi = r.Phase("cluster")["nmi"] is { } value ? FormattableString.Invariant($", NMI {(double)value:F3} against the domain labels") : "";
         return $"Clustering: {(string?)r.Phase("cluster")["method"]}{nmi}. " +
-               $"Backbones averaged {Config.ConfigReader.SnakeCase(r.Config.Integration.Averaging)}; router: {Config.ConfigReader.SnakeCase(r.Config.Integration.Router)}. " +
+               $"Backbones averaged {ConfigNames.Of(r.Config.Integration.Averaging)}; router: {ConfigNames.Of(r.Config.Integration.Router)}. " +
                $"Submodels ran on {SubmodelSilos(r)}; the cost model charges them as if they ran in parallel on separate devices." +
                ControlNote(r);
     }
@@ -148,7 +149,7 @@ public static class DisCoReport
         var spec = r.Config.DenseUpcycling;
         var budget = spec.Steps is { } steps
             ? $"{steps} steps (set explicitly)"
-            : spec.Budget == DenseUpcyclingBudget.AllSubmodels
+            : spec.ResolvedBudget == DenseUpcyclingBudget.AllSubmodels
                 ? $"{spec.ResolvedSteps(r.Config.Submodels, r.Config.Experts)} steps, E x submodels.steps: the same tokens as the S-phase"
                 : $"{spec.ResolvedSteps(r.Config.Submodels, r.Config.Experts)} steps, as many as one submodel";
         return $" Dense-upcycling control: one dense submodel (backbone + expert slot {spec.Expert} of the initialisation) trained on all the data " +

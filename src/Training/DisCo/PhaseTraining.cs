@@ -49,7 +49,7 @@ public static class PhaseTraining
                 Resume = resume,
                 InitialWeights = job.InitialWeights,
                 Parallel = job.Parallel,
-                Fence = job.Attempt is { } attempt ? CheckpointFence.Claim(job.RunDirectory, attempt) : null,
+                Attempt = job.Attempt,
             });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var watch = new Progress(progress, step =>

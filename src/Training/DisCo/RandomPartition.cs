@@ -16,7 +16,7 @@ public static class RandomPartition
     {
         var corpus = PreparedCorpus.Open(corpusDirectory);
         var tokens = new long[clusters];
-        AtomicDirectory.Write(outputDirectory, directory =>
+        OutputDirectory.Claim(outputDirectory, CorpusClustering.Output, inputs: [corpusDirectory]).Replace(directory =>
         {
             foreach (var split in new[] { CorpusSplits.Train, CorpusSplits.Validation })
             {

@@ -4,6 +4,7 @@ using Orleans.MoE.Model.Config;
 using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Optim;
+using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.Checkpoints;
 using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Parallel;
@@ -57,32 +58,44 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Checks the job (configurations together, data against the model), sets libtorch's thread
-    /// count, builds the model and optimizer, and either restores the newest checkpoint
-    /// (<see cref="TrainingJob.Resume"/>) or starts a new run in an empty run directory.
+    /// Checks the job (configurations together, data against the model, the run directory), sets
+    /// libtorch's thread count, builds the model and optimizer, and either restores the newest
+    /// checkpoint that verifies (<see cref="TrainingJob.Resume"/>; newer damaged ones are moved aside
+    /// and listed in <see cref="SkippedCheckpoints"/>) or starts a new run in a run directory that
+    /// holds no checkpoint. Temporary directories of checkpoint writes that a killed run left behind
+    /// are removed. Nothing is written before every check has passed.
     /// </summary>
     public static Trainer Create(TrainingJob job)
     {
         var training = job.Training.Resolve();
         TrainingConfigValidator.ValidateWithModel(training, job.Model);
         CheckData(job, training);
-        TorchRuntime.Threads = training.Threads!.Value;
-
         var parallel = job.Parallel;
         CheckParallel(parallel, training);
-        var writesMetrics = parallel is null || parallel.Rank == 0;
-        var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep) { Fence = job.Fence };
+        // Rank 0 writes the metrics and checkpoints; the other ranks only read the run directory.
+        var writesRunDirectory = parallel is null || parallel.Rank == 0;
+        var runDirectory = writesRunDirectory ? OutputDirectory.Claim(job.RunDirectory, TrainingJob.RunDirectoryKind, inputs: job.Data.Files) : null;
+        TorchRuntime.Threads = training.Threads!.Value;
+
+        var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep);
         var state = new TrainerState(job.Model, training, parallel?.Partition);
         try
         {
             parallel?.Attach(state.Model);
             if (job.Resume)
             {
-                var step = store.LatestStep ?? throw new RunDirectoryException(
+                var checkpoint = store.LatestVerified() ?? throw new RunDirectoryException(
                     $"{job.CheckpointDirectory}: no checkpoint to resume from; start the run without resuming");
-                TrainerCheckpoint.Restore(store, step, state, job.Data.Train);
-                var metrics = writesMetrics ? MetricsLog.ContinueAfter(job.MetricsPath, step) : null;
-                return new Trainer(job, training, state, store, metrics, store.DirectoryFor(step)) { _savedStep = step };
+                TrainerCheckpoint.Restore(store, checkpoint.Step, checkpoint.Manifest, state, job.Data.Train);
+                var skipped = checkpoint.Skipped.Select(s => new CheckpointSkipped(s.Step, s.Directory, s.Problem,
+                    writesRunDirectory ? store.MoveAside(s.Step) : null, checkpoint.Step)).ToList();
+                runDirectory?.Open();
+                if (writesRunDirectory) Claim(store, job);
+                var metrics = writesRunDirectory ? MetricsLog.ContinueAfter(job.MetricsPath, checkpoint.Step) : null;
+                return new Trainer(job, training, state, store, metrics, store.DirectoryFor(checkpoint.Step))
+                {
+                    _savedStep = checkpoint.Step, SkippedCheckpoints = skipped,
+                };
             }
             if (store.LatestStep is { } existing)
                 throw new RunDirectoryException(
@@ -94,7 +107,9 @@ public sealed class Trainer : IDisposable
             }
             // Equal shared weights on every rank whatever each loaded; the rank-local parts are each rank's own.
             parallel?.BroadcastSharedWeights(state.Model);
-            return new Trainer(job, training, state, store, writesMetrics ? MetricsLog.Create(job.MetricsPath) : null, null);
+            runDirectory?.Open();
+            if (writesRunDirectory) Claim(store, job);
+            return new Trainer(job, training, state, store, writesRunDirectory ? MetricsLog.Create(job.MetricsPath) : null, null);
         }
         catch
         {
@@ -103,13 +118,32 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>The configurations the newest checkpoint of a run directory was made with, to resume without the original files.</summary>
+    /// <summary>
+    /// The writer's hold on its run directory once it is open: stale temporaries of killed checkpoint
+    /// writes go, and a job of a cluster fences the directory for its attempt.
+    /// </summary>
+    private static void Claim(CheckpointStore store, TrainingJob job)
+    {
+        store.RemoveStaleTemporaries();
+        if (job.Attempt is { } attempt) store.Fence = CheckpointFence.Claim(job.RunDirectory, attempt);
+    }
+
+    /// <summary>
+    /// The configurations the newest checkpoint that verifies was made with, to resume without the
+    /// original files (the checkpoint <see cref="Create"/> then resumes from).
+    /// </summary>
     public static (ModelConfig Model, TrainingConfig Training) ConfigsOfLatestCheckpoint(string runDirectory)
     {
         var store = new CheckpointStore(TrainingJob.CheckpointDirectoryOf(runDirectory));
-        var step = store.LatestStep ?? throw new RunDirectoryException($"{store.Root}: no checkpoint to resume from; start the run without resuming");
-        return TrainerCheckpoint.ReadConfigs(store, step);
+        var checkpoint = store.LatestVerified() ?? throw new RunDirectoryException($"{store.Root}: no checkpoint to resume from; start the run without resuming");
+        return TrainerCheckpoint.ReadConfigs(store, checkpoint.Step, checkpoint.Manifest);
     }
+
+    /// <summary>
+    /// The checkpoints newer than the one resumed from that failed verification, newest first, each
+    /// with its problem and where it was moved; also reported as events when <see cref="Run"/> starts.
+    /// </summary>
+    public IReadOnlyList<CheckpointSkipped> SkippedCheckpoints { get; private init; } = [];
 
     /// <summary>The resolved training configuration.</summary>
     public TrainingConfig Training { get; }
@@ -142,6 +176,7 @@ public sealed class Trainer : IDisposable
 
     private TrainingResult RunSteps(IProgress<TrainingEvent>? progress, CancellationToken cancellation)
     {
+        foreach (var skipped in SkippedCheckpoints) progress?.Report(skipped);
         progress?.Report(new RunStarted(Step, Training.Steps, TokensSeen, _resumedFrom is not null, _resumedFrom));
         EvaluationCompleted? lastEvaluation = null;
         TrainingOutcome outcome;
@@ -154,7 +189,7 @@ public sealed class Trainer : IDisposable
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
             var step = TrainStep();
-            _job.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
+            _store.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
             _metrics?.Write(step);
             progress?.Report(step);
 
@@ -252,12 +287,20 @@ public sealed class Trainer : IDisposable
     {
         var data = job.Data;
         if (data.Train.ContextLength != training.ContextLength)
-            throw new ArgumentException($"{data.Description}: the windows hold {data.Train.ContextLength} tokens but context_length is {training.ContextLength}; open the data with the training context length", nameof(job));
-        var vocab = Math.Max(data.Train.VocabSize, data.Validation?.VocabSize ?? 0);
-        if (vocab > job.Model.VocabSize)
-            throw new ArgumentException($"{data.Description}: the token ids go up to {vocab - 1} but the model's vocab_size is {job.Model.VocabSize}; set vocab_size to at least {vocab} in the model file", nameof(job));
+            throw new ArgumentException($"{data.Description}: the windows hold {data.Train.ContextLength} tokens but context_length is {training.ContextLength}; open the data with the training context length");
+        var vocab = job.Model.VocabSize;
+        foreach (var source in data.Validation is null ? [data.Train] : new[] { data.Train, data.Validation })
+        {
+            var largest = source.LargestTokenId;
+            if (largest.Id >= vocab)
+                throw new ArgumentException($"{largest.Source}: holds token id {largest.Id}, but the model's vocab_size is {vocab} (ids 0 to {vocab - 1}); " +
+                                            $"set vocab_size to at least {largest.Id + 1} in the model file, or give data made with the model's tokenizer");
+            if (source.VocabSize > vocab)
+                throw new ArgumentException($"{largest.Source}: was made with a tokenizer of {source.VocabSize} tokens, but the model's vocab_size is {vocab}; " +
+                                            $"set vocab_size to at least {source.VocabSize} in the model file");
+        }
         if (training.Evaluation.Every > 0 && data.Validation is null)
-            throw new ArgumentException($"{data.Description}: eval.every is {training.Evaluation.Every} but there is no validation split; give validation data or set eval.every to 0", nameof(job));
+            throw new ArgumentException($"{data.Description}: eval.every is {training.Evaluation.Every} but there is no validation split; give validation data or set eval.every to 0");
     }
 
     /// <summary>A multi-process run needs batches that split evenly over its ranks.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.MoE.Config;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Model;
 using Orleans.MoE.Model.Config;
@@ -98,7 +99,7 @@ internal static class TrainerCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new CheckpointCorruptException(path, e.Message);
+            throw CheckpointCorruptException.Of(path, e);
         }
     }
 
@@ -119,32 +120,35 @@ internal static class TrainerCheckpoint
         return result;
     }
 
-    /// <summary>The configurations as the manifest stores them: { "model": {...}, "training": {...} }.</summary>
+    /// <summary>
+    /// The configurations as the manifest stores them, { "model": {...}, "training": {...} }, in
+    /// canonical form: every field with its default filled in, keys sorted.
+    /// </summary>
     public static JsonObject Configs(ModelConfig model, TrainingConfig training) => new()
     {
-        ["model"] = JsonNode.Parse(ModelConfigLoader.ToJson(model)),
-        ["training"] = TrainingConfigLoader.ToNode(training),
+        ["model"] = ConfigJson.Sorted(ModelConfigLoader.Schema.ToNode(model)),
+        ["training"] = ConfigJson.Sorted(TrainingConfigLoader.ToNode(training)),
     };
 
     /// <summary>The configurations a checkpoint was made with.</summary>
-    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step)
+    public static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointStore store, long step, CheckpointManifest manifest) =>
+        ReadConfigs(manifest, Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile));
+
+    private static (ModelConfig Model, TrainingConfig Training) ReadConfigs(CheckpointManifest manifest, string path)
     {
-        var manifest = store.ReadManifest(step);
-        var path = Path.Combine(store.DirectoryFor(step), CheckpointStore.ManifestFile);
         if (manifest.Config?["model"] is not JsonObject model || manifest.Config?["training"] is not JsonObject training)
             throw new CheckpointCorruptException(path, "config.model or config.training is missing");
-        return (ModelConfigLoader.Parse(model.ToJsonString(), $"{path} (config.model)"),
-            TrainingConfigLoader.Parse(training.ToJsonString(), $"{path} (config.training)"));
+        return (ModelConfigLoader.Schema.Read(model, $"{path} (config.model)"),
+            TrainingConfigLoader.Schema.Read(training, $"{path} (config.training)"));
     }
 
     /// <summary>
     /// Restores everything a checkpoint holds into a freshly built state and positions the data.
-    /// Files are verified against the manifest's hashes first; a damaged or inconsistent checkpoint
-    /// raises <see cref="CheckpointCorruptException"/> naming the file.
+    /// The manifest is the one <see cref="CheckpointStore.ReadManifest"/> verified the files against; a
+    /// checkpoint that does not fit the model raises <see cref="CheckpointCorruptException"/> naming the file.
     /// </summary>
-    public static void Restore(CheckpointStore store, long step, TrainerState state, ITokenWindowSource data)
+    public static void Restore(CheckpointStore store, long step, CheckpointManifest manifest, TrainerState state, ITokenWindowSource data)
     {
-        var manifest = store.ReadManifest(step);
         var directory = store.DirectoryFor(step);
         var manifestPath = Path.Combine(directory, CheckpointStore.ManifestFile);
         CheckSameConfigs(manifest, state, manifestPath);
@@ -159,7 +163,7 @@ internal static class TrainerCheckpoint
         }
         catch (InvalidDataException e)
         {
-            throw new CheckpointCorruptException(modelPath, e.Message);
+            throw CheckpointCorruptException.Of(modelPath, e);
         }
 
         var optimizerPath = Path.Combine(directory, OptimizerFile + ".safetensors");
@@ -177,7 +181,7 @@ internal static class TrainerCheckpoint
             }
             catch (Exception e) when (e is not CheckpointCorruptException)
             {
-                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} does not fit the parameter: {e.Message}");
+                throw new CheckpointCorruptException(optimizerPath, $"the state of {name} does not fit the parameter: {ErrorText.Of(e)}");
             }
             used.UnionWith([$"{name}.exp_avg", $"{name}.exp_avg_sq", $"{name}.step"]);
         }
@@ -193,11 +197,11 @@ internal static class TrainerCheckpoint
         }
         catch (FormatException e)
         {
-            throw new CheckpointCorruptException(manifestPath, e.Message);
+            throw CheckpointCorruptException.Of(manifestPath, e);
         }
         catch (ArgumentException e)
         {
-            throw new RunDirectoryException($"{manifestPath}: the checkpoint does not fit the training data given now: {e.Message}", e);
+            throw new RunDirectoryException($"{manifestPath}: the checkpoint does not fit the training data given now: {ErrorText.Of(e)}", e);
         }
 
         if (!manifest.RngStates.TryGetValue(GeneratorKey, out var generator))
@@ -215,14 +219,16 @@ internal static class TrainerCheckpoint
         }
         catch (IOException e) when (e is not CheckpointCorruptException)
         {
-            throw new CheckpointCorruptException(path, e.Message);
+            throw CheckpointCorruptException.Of(path, e);
         }
     }
 
     /// <summary>A resumed run continues the same run: the configurations must match, except the thread count.</summary>
     private static void CheckSameConfigs(CheckpointManifest manifest, TrainerState state, string manifestPath)
     {
-        var differences = ConfigDifferences.Between(manifest.Config, Configs(state.ModelConfig, state.TrainingConfig),
+        // Read back and written again, so a manifest written before a field existed compares with its default.
+        var (savedModel, savedTraining) = ReadConfigs(manifest, manifestPath);
+        var differences = ConfigDifferences.Between(Configs(savedModel, savedTraining), Configs(state.ModelConfig, state.TrainingConfig),
             new HashSet<string>(StringComparer.Ordinal) { "training.threads" });
         if (differences.Count > 0)
             throw new RunDirectoryException(

@@ -29,6 +29,9 @@ public sealed class TrainingData : IDisposable
     /// <summary>Where the data comes from, for messages.</summary>
     public string Description { get; }
 
+    /// <summary>The files the data is read from (training and validation), when known: a run directory may not hold them.</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+
     /// <summary>
     /// Opens a prepared corpus directory (its <c>train.tokens</c>, and <c>validation.tokens</c> for
     /// evaluation) or one or more token shard files to train on, with optional validation shard files
@@ -61,9 +64,10 @@ public sealed class TrainingData : IDisposable
             trainSampler = TokenWindowSampler.Open(trainFiles, contextLength, seed, shuffle: true);
             var validationSampler = validationFiles.Count == 0 ? null : TokenWindowSampler.Open(validationFiles, contextLength, seed: 0, shuffle: false);
             var description = string.Join(", ", trainFiles) + (validationFiles.Count > 0 ? $" (validation: {string.Join(", ", validationFiles)})" : " (no validation split)");
+            var files = trainFiles.Concat(validationFiles).ToList();
             return validationSampler is null
-                ? new TrainingData(trainSampler, null, description, trainSampler)
-                : new TrainingData(trainSampler, validationSampler, description, trainSampler, validationSampler);
+                ? new TrainingData(trainSampler, null, description, trainSampler) { Files = files }
+                : new TrainingData(trainSampler, validationSampler, description, trainSampler, validationSampler) { Files = files };
         }
         catch
         {

@@ -33,6 +33,20 @@ public sealed record EvaluationCompleted(long Step, double Loss, double Perplexi
 
 public sealed record CheckpointSaved(long Step, string Directory) : TrainingEvent(Step);
 
+/// <summary>
+/// On resume, a checkpoint newer than the one resumed from (<paramref name="ResumedStep"/>) that failed
+/// verification: its problem (naming the file), and where it was moved aside (null on ranks that do not
+/// write the run directory). Reported before <see cref="RunStarted"/>.
+/// </summary>
+public sealed record CheckpointSkipped(long Step, string Directory, string Problem, string? MovedTo, long ResumedStep) : TrainingEvent(Step)
+{
+    /// <summary>The warning shown for it (two lines).</summary>
+    public string Warning =>
+        $"warning: the checkpoint of step {Step} is damaged and was skipped: {Problem}" + Environment.NewLine +
+        $"warning: resuming from the checkpoint of step {ResumedStep} instead" +
+        (MovedTo is null ? "" : $"; the damaged one was moved to {MovedTo} (not deleted)");
+}
+
 /// <summary>How a run ended.</summary>
 public enum TrainingOutcome
 {

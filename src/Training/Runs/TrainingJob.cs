@@ -1,4 +1,5 @@
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Torch.Serialization;
 using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Parallel;
 
@@ -10,6 +11,12 @@ namespace Orleans.MoE.Training.Runs;
 /// </summary>
 public sealed record TrainingJob
 {
+    /// <summary>
+    /// What a run directory is, as its marker records it: a run is started or resumed only in a new or
+    /// empty directory or one that holds a run (see <see cref="OutputDirectory"/>).
+    /// </summary>
+    public static readonly OutputKind RunDirectoryKind = new("training-run", "a training run (moe train)", [MetricsLog.FileName], ReplacedAsAWhole: false);
+
     public required ModelConfig Model { get; init; }
 
     public required TrainingConfig Training { get; init; }
@@ -18,7 +25,10 @@ public sealed record TrainingJob
 
     public required string RunDirectory { get; init; }
 
-    /// <summary>Continue from the newest checkpoint of the run directory (which must hold one, made with the same configurations).</summary>
+    /// <summary>
+    /// Continue from the newest checkpoint of the run directory that verifies (it must hold one, made
+    /// with the same configurations); newer damaged ones are moved aside (see <see cref="Trainer.SkippedCheckpoints"/>).
+    /// </summary>
     public bool Resume { get; init; }
 
     /// <summary>
@@ -38,8 +48,11 @@ public sealed record TrainingJob
     /// </summary>
     public ParallelContext? Parallel { get; init; }
 
-    /// <summary>The attempt's claim on the run directory (a job of a cluster); checkpoints are committed only while it holds.</summary>
-    public Checkpoints.CheckpointFence? Fence { get; init; }
+    /// <summary>
+    /// The attempt of a cluster's job: the trainer fences the run directory for it (see
+    /// <see cref="Checkpoints.CheckpointFence"/>), so that an older attempt still alive cannot write there.
+    /// </summary>
+    public long? Attempt { get; init; }
 
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 

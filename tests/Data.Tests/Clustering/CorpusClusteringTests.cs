@@ -132,4 +132,32 @@ public sealed class CorpusClusteringTests(SmallPreparedCorpus fixture) : IClassF
         Assert.Contains("fewer than the 10000 clusters", Assert.Throws<ArgumentException>(() => CorpusClustering.Run(tooMany)).Message);
         Assert.Empty(Directory.GetDirectories(_dir));
     }
+
+    [Fact]
+    public void AnOutputThatIsTheCorpusOrHoldsOtherFilesIsRefusedBeforeAnyWork()
+    {
+        var log = new StringWriter();
+        var intoCorpus = Options("unused") with { OutputDirectory = _corpus.Directory, Log = log };
+        var corpusBefore = DirectoryTree.Hash(_corpus.Directory);
+        Assert.Equal($"{_corpus.Directory}: is also an input; write a clustering of a corpus (moe cluster) to another directory",
+            Assert.Throws<OutputDirectoryException>(() => CorpusClustering.Run(intoCorpus)).Message);
+        Assert.Contains("lies inside the input", Assert.Throws<OutputDirectoryException>(() =>
+            CorpusClustering.Run(intoCorpus with { OutputDirectory = Path.Combine(_corpus.Directory, "clusters") })).Message);
+        Assert.Equal(corpusBefore, DirectoryTree.Hash(_corpus.Directory));
+
+        var notes = Directory.CreateDirectory(Path.Combine(_dir, "notes")).FullName;
+        File.WriteAllText(Path.Combine(notes, "todo.txt"), "keep me");
+        var before = DirectoryTree.Hash(_dir);
+        var e = Assert.Throws<OutputDirectoryException>(() => CorpusClustering.Run(Options("notes") with { Log = log }));
+        Assert.Contains($"{notes}: is not empty and was not written as a clustering of a corpus (moe cluster) (it holds todo.txt)", e.Message);
+        Assert.Equal("the number of clusters must be at least 1, not 0",
+            Assert.Throws<ArgumentException>(() => CorpusClustering.Run(Options("zero") with { Clusters = 0, Log = log })).Message);
+        Assert.Equal(before, DirectoryTree.Hash(_dir));
+        Assert.Equal("", log.ToString());   // refused before any feature was computed
+
+        var replaced = CorpusClustering.Run(Options("notes") with { Force = true });
+        Assert.False(File.Exists(Path.Combine(notes, "todo.txt")));
+        Assert.Equal(CorpusClustering.Output.Name, OutputDirectory.KindOf(notes)!.Name);
+        Assert.Equal(3, replaced.Clusters);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using Orleans.MoE.Data.Corpora;
 using Orleans.MoE.Data.Shards;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Torch.Serialization;
 
 namespace Orleans.MoE.Data.Tests.Corpora;
 
@@ -120,5 +122,55 @@ public sealed class CorpusPreparationTests : IDisposable
         Assert.Equal(before.Keys.Order(), Directory.GetFiles(output).Select(Path.GetFileName).Order());
         foreach (var (name, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(output, name)));
         Assert.Equal(["keep", "user"], Directory.GetDirectories(_dir).Select(Path.GetFileName).Order());
+    }
+
+    private sealed class UnreadSource : ICorpusSource
+    {
+        public string Name => "unread";
+        public IEnumerable<CorpusDocument> ReadDocuments() => throw new InvalidOperationException("the source was read before the options were checked");
+    }
+
+    [Fact]
+    public void AnOutputThatHoldsSomethingElseIsRefusedBeforeTheCorpusIsRead()
+    {
+        var output = Directory.CreateDirectory(Path.Combine(_dir, "photos")).FullName;
+        File.WriteAllText(Path.Combine(output, "holiday.jpg"), "not a corpus");
+        var before = DirectoryTree.Hash(_dir);
+        var options = new CorpusPreparationOptions { Sources = [new UnreadSource()], OutputDirectory = output, VocabSize = 300 };
+        var e = Assert.Throws<OutputDirectoryException>(() => CorpusPreparation.Prepare(options));
+        Assert.Equal($"{output}: is not empty and was not written as a prepared corpus (moe prepare) (it holds holiday.jpg); " +
+                     "choose a new or empty directory, or pass --force to replace it", e.Message);
+        var small = Assert.Throws<ArgumentOutOfRangeException>(() => CorpusPreparation.Prepare(
+            new CorpusPreparationOptions { Sources = [new UnreadSource()], OutputDirectory = Path.Combine(_dir, "new"), VocabSize = 10 }));
+        Assert.StartsWith("a vocabulary of 10 tokens is too small: it needs the 256 byte tokens and 1 special token(s), at least 257", ErrorText.Of(small));
+        Assert.Equal(before, DirectoryTree.Hash(_dir));
+
+        // A user corpus may not be (or hold) the output: replacing it would delete the corpus.
+        var texts = Directory.CreateDirectory(Path.Combine(_dir, "texts")).FullName;
+        File.WriteAllText(Path.Combine(texts, "a.txt"), "alpha beta");
+        before = DirectoryTree.Hash(_dir);
+        Assert.Contains("is also an input", Assert.Throws<OutputDirectoryException>(() => CorpusPreparation.Prepare(
+            new CorpusPreparationOptions { Sources = [new UserCorpus(texts)], OutputDirectory = texts, VocabSize = 300, Force = true })).Message);
+        Assert.Equal(before, DirectoryTree.Hash(_dir));
+    }
+
+    [Fact]
+    public void APreparedCorpusIsReplacedByTheNextPreparationAndForceReplacesAnything()
+    {
+        var output = Path.Combine(_dir, "corpus");
+        CorpusPreparationOptions Options(string directory, bool force = false) =>
+            new() { Sources = [new ListSource("test", Documents())], OutputDirectory = directory, VocabSize = 300, Force = force };
+        var options = Options(output);
+        CorpusPreparation.Prepare(options);
+        Assert.Equal(CorpusPreparation.Output.Name, OutputDirectory.KindOf(output)!.Name);
+        File.WriteAllText(Path.Combine(output, "stale.txt"), "left by hand");
+        CorpusPreparation.Prepare(options);
+        Assert.False(File.Exists(Path.Combine(output, "stale.txt")));
+
+        var other = Directory.CreateDirectory(Path.Combine(_dir, "other")).FullName;
+        File.WriteAllText(Path.Combine(other, "x.bin"), "x");
+        CorpusPreparation.Prepare(Options(other, force: true));
+        Assert.False(File.Exists(Path.Combine(other, "x.bin")));
+        Assert.True(File.Exists(Path.Combine(other, CorpusPreparation.ManifestFile)));
     }
 }

@@ -130,4 +130,75 @@ public sealed class TokenShardTests : IDisposable
         var missing = PathOf("missing.tokens");
         Assert.Contains(missing, Assert.Throws<TokenShardFormatException>(() => new TokenShardReader(missing)).Message);
     }
+
+    [Theory]
+    [InlineData(300, 2)]
+    [InlineData(70_000, 4)]
+    public void TheHeaderRecordsTheLargestTokenId(int vocab, int elementSize)
+    {
+        var path = PathOf("max.tokens");
+        TokenShardWriter.Write(path, vocab, [[3, vocab - 7, 1], [], [vocab / 2]]);
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(TokenShardHeader.CurrentVersion, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        Assert.Equal(vocab - 7, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(28)));
+        using var reader = new TokenShardReader(path);
+        Assert.Equal(vocab - 7, reader.MaxTokenId);
+        Assert.Equal(elementSize, reader.Header.ElementSize);
+
+        var empty = PathOf("empty.tokens");
+        TokenShardWriter.Write(empty, vocab, [[]]);
+        using var none = new TokenShardReader(empty);
+        Assert.Equal(-1, none.MaxTokenId);
+    }
+
+    /// <summary>A version-1 shard: the same bytes with version 1 and the largest-id field reserved (0).</summary>
+    private string VersionOne(string name, int vocab, IEnumerable<int[]> documents)
+    {
+        var path = PathOf(name);
+        TokenShardWriter.Write(path, vocab, documents);
+        var bytes = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(28), 0);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(300)]
+    [InlineData(70_000)]
+    public void AVersionOneShardIsScannedForItsLargestId(int vocab)
+    {
+        var random = new Random(5);
+        var documents = Enumerable.Range(0, 30).Select(_ => Enumerable.Range(0, 100).Select(_ => random.Next(vocab / 2)).ToArray()).ToList();
+        documents[17][42] = vocab - 3;
+        using var reader = new TokenShardReader(VersionOne("v1.tokens", vocab, documents));
+        Assert.Null(reader.Header.MaxTokenId);
+        Assert.Equal(vocab - 3, reader.MaxTokenId);
+        Assert.Equal(documents[17], reader.DocumentTokens(17));
+    }
+
+    [Fact]
+    public void IdsBeyondTheHeaderVocabularyAreRefusedNamingTheFileTheIdAndTheVocabulary()
+    {
+        foreach (var path in new[] { PathOf("v2.tokens"), VersionOne("v1.tokens", 300, [[5, 250, 7]]) })
+        {
+            if (!File.Exists(path)) TokenShardWriter.Write(path, 300, [[5, 250, 7]]);
+            var bytes = File.ReadAllBytes(path);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(24), 100);   // a header that claims a smaller vocabulary
+            File.WriteAllBytes(path, bytes);
+            var before = DirectoryTree.Hash(_dir);
+            var e = Assert.Throws<TokenShardFormatException>(() => new TokenShardReader(path));
+            Assert.Equal($"{path}: holds token id 250 but its header gives a vocabulary of 100 (ids 0 to 99): " +
+                         "the header is wrong or the shard was written with another tokenizer; rebuild it", e.Message);
+            Assert.Equal(before, DirectoryTree.Hash(_dir));
+        }
+    }
+
+    [Fact]
+    public void ANegativeLargestIdWithTokensIsCorrupt()
+    {
+        var path = Corrupted(b => BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(28), -1));
+        var e = Assert.Throws<TokenShardFormatException>(() => new TokenShardReader(path));
+        Assert.Contains("largest token id as -1 for 5 tokens: corrupt", e.Message);
+    }
 }

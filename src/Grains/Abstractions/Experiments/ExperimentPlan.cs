@@ -11,7 +11,7 @@ public sealed record ExperimentPlan
 {
     [Id(0)] public required string ExperimentId { get; init; }
 
-    /// <summary>The experiment file's content, canonical JSON.</summary>
+    /// <summary>The experiment, as JSON (the client sends the canonical form of the file it read, JSON or YAML).</summary>
     [Id(1)] public required string ExperimentJson { get; init; }
 
     /// <summary>The experiment directory, relative to the artifact store of every silo.</summary>
