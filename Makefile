@@ -61,10 +61,12 @@ bench: bench-deps $(NATIVE_LIB)
 	$(DOTNET) build bench/Orleans.MoE.Bench.Data -c Release -nologo -v quiet
 	$(DOTNET) build bench/Orleans.MoE.Bench.Training -c Release -nologo -v quiet
 	$(DOTNET) build bench/Orleans.MoE.Bench.Parallel -c Release -nologo -v quiet
+	$(DOTNET) build bench/Orleans.MoE.Bench.Cluster -c Release -nologo -v quiet
 	$(DOTNET) run --project bench/Orleans.MoE.Bench -c Release --no-build
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Data -c Release --no-build
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Training -c Release --no-build
 	$(DOTNET) run --project bench/Orleans.MoE.Bench.Parallel -c Release --no-build
+	$(DOTNET) run --project bench/Orleans.MoE.Bench.Cluster -c Release --no-build
 
 # Regenerates the committed reference fixtures with Debian's PyTorch and scikit-learn (not needed to run the tests).
 fixtures: bench-deps

@@ -1,4 +1,3 @@
-using Orleans.MoE.Cluster.Tests.Processes;
 using Orleans.MoE.Training.DisCo;
 
 namespace Orleans.MoE.Cluster.Tests;

@@ -56,7 +56,13 @@ internal sealed class ScriptedSupervisor(JobScript script, string silo) : IJobSu
 {
     private readonly ConcurrentDictionary<(string, int), RunningJob> _running = new();
 
+    private readonly ConcurrentDictionary<(string, int), JobReport> _ended = new();
+
     public IReadOnlyList<RunningJob> Running => _running.Values.ToList();
+
+    public bool IsRunning(string jobKey, int attempt) => _running.ContainsKey((jobKey, attempt));
+
+    public Task<JobReport?> FinalReportAsync(string jobKey, int attempt) => Task.FromResult(_ended.GetValueOrDefault((jobKey, attempt)));
 
     public Task StartAsync(JobLaunch launch)
     {
@@ -69,13 +75,15 @@ internal sealed class ScriptedSupervisor(JobScript script, string silo) : IJobSu
             await launch.Owner.ReportAsync(report);
             ScriptedAction? action = script.Decide(launch);
             if (action == ScriptedAction.Hold) action = await script.HoldAsync(launch);
-            _running.TryRemove(key, out _);
-            await launch.Owner.ReportAsync(action switch
+            var end = action switch
             {
                 ScriptedAction.Succeed => report with { Kind = JobReportKind.Succeeded, ResultJson = $$"""{"scripted":"{{launch.Request.Name}}"}""", Seconds = 1 },
                 ScriptedAction.Fail => report with { Kind = JobReportKind.Failed, ExitCode = 1, Error = "scripted failure" },
                 _ => report with { Kind = JobReportKind.Interrupted, Error = "stopped" },
-            });
+            };
+            _ended[key] = end;
+            _running.TryRemove(key, out _);
+            await launch.Owner.ReportAsync(end);
         });
         return Task.CompletedTask;
     }

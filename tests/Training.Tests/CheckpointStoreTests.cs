@@ -96,4 +96,24 @@ public sealed class CheckpointStoreTests : IDisposable
         var error = Assert.Throws<CheckpointCorruptException>(() => store.ReadManifest(7));
         Assert.Contains("incomplete", error.Message);
     }
+
+    [Fact]
+    public void AnOlderAttemptCannotCommitACheckpointOnceANewerOneClaimedTheRun()
+    {
+        using var scope = DisposeScope.Begin();
+        var run = Path.Combine(_root, "run");
+        var w = Tensor.Arange(0, 6, 1, ScalarType.Float32).View(2, 3);
+        var zombie = new CheckpointStore(Path.Combine(run, "checkpoints")) { Fence = CheckpointFence.Claim(run, attempt: 1) };
+        zombie.Save(Manifest(2), Files(w));
+
+        var current = new CheckpointStore(Path.Combine(run, "checkpoints")) { Fence = CheckpointFence.Claim(run, attempt: 2) };
+        var e = Assert.Throws<StaleAttemptException>(() => zombie.Save(Manifest(4), Files(w)));
+        Assert.Contains("checkpoint of attempt 1 refused, attempt 2 trains here now", e.Message);
+        Assert.Equal([2L], zombie.Steps());   // nothing of the refused checkpoint is left
+        Assert.Empty(Directory.GetDirectories(Path.Combine(run, "checkpoints"), ".*"));
+
+        current.Save(Manifest(4), Files(w));
+        Assert.Equal([2L, 4L], current.Steps());
+        Assert.Throws<StaleAttemptException>(() => CheckpointFence.Claim(run, attempt: 1));   // a stale attempt cannot start either
+    }
 }

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.MoE.Silo.Hosting;
+using Microsoft.Extensions.Configuration;
+using Orleans.MoE.Silo.Security;
 using StackExchange.Redis;
 
 namespace Orleans.MoE.Client.Cluster;
@@ -20,13 +22,19 @@ internal sealed class ClusterConnection : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
+    /// <summary>How long a command waits for the cluster to admit it.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
     public static async Task<ClusterConnection> ConnectAsync(string redis, CancellationToken cancellation = default)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables();   // MoE__Tls__*, MOE_REDIS_PASSWORD, as a silo reads them
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
-        var options = ConfigurationOptions.Parse(redis);
+        var options = MoeSiloHosting.RedisOptions(builder.Configuration, redis);
+        var tls = ClusterTlsSettings.From(builder.Configuration) is { } settings ? ClusterTls.Load(settings) : null;
         builder.UseOrleansClient(client =>
         {
+            if (tls is not null) client.UseTls(tls.Certificate, tls.Configure);
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = Environment.GetEnvironmentVariable("Orleans__ClusterId") ?? SiloConfiguration.DefaultClusterId;
@@ -35,14 +43,19 @@ internal sealed class ClusterConnection : IAsyncDisposable
             client.UseRedisClustering(o => o.ConfigurationOptions = options);
         });
         var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(ConnectTimeout);
         try
         {
-            await host.StartAsync(cancellation);
+            await host.StartAsync(timeout.Token);
         }
-        catch (Exception e) when (e is RedisConnectionException or OrleansException or TimeoutException)
+        catch (Exception e) when (e is RedisConnectionException or OrleansException or TimeoutException
+                                       || (e is OperationCanceledException && !cancellation.IsCancellationRequested))
         {
             host.Dispose();
-            throw new IOException($"could not connect to the cluster at {options.ToString(includePassword: false)}: {e.Message}; is its Redis running and has a silo joined?", e);
+            var why = e is OperationCanceledException ? $"no gateway answered within {ConnectTimeout.TotalSeconds:F0} s" : e.Message;
+            throw new IOException($"could not connect to the cluster at {options.ToString(includePassword: false)}: {why}; " +
+                "is its Redis running, has a silo joined, and does this client hold a certificate of the cluster's CA if it uses TLS (MoE__Tls__Certificate)?", e);
         }
         return new ClusterConnection(host);
     }

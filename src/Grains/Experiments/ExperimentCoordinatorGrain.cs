@@ -254,7 +254,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
     {
         try
         {
-            await state.WriteStateAsync();
+            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         }
         catch (InconsistentStateException)
         {

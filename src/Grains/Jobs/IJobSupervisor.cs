@@ -12,4 +12,10 @@ public interface IJobSupervisor
     Task StopAsync(string jobKey, int attempt, string reason);
 
     IReadOnlyList<RunningJob> Running { get; }
+
+    /// <summary>Whether the attempt's worker runs here now.</summary>
+    bool IsRunning(string jobKey, int attempt);
+
+    /// <summary>The final report of a recent attempt that ran here and ended; null while it runs, or if it never ran here.</summary>
+    Task<JobReport?> FinalReportAsync(string jobKey, int attempt);
 }

@@ -19,11 +19,38 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     private IGrainTimer? _placementTimer;
     private JobReport? _live;
 
+    private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(5);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A job that was waiting for a slot when its last activation went away keeps waiting here.
         if (state.State.Status == JobStatus.Waiting) ArmPlacementTimer();
+        this.RegisterGrainTimer(CheckRunningAttemptAsync, new GrainTimerCreationOptions(CheckPeriod, CheckPeriod) { KeepAlive = true });
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Asks the running attempt's silo how it stands: an end whose report never arrived (the owner's
+    /// storage or silo was down when the supervisor sent it) is taken from the supervisor; an attempt
+    /// the silo does not know at all failed. A silo that is gone is the ledger's to report.
+    /// </summary>
+    private async Task CheckRunningAttemptAsync()
+    {
+        if (state.State.Status != JobStatus.Running || state.State.Slot is not { } slot) return;
+        var attempt = state.State.Attempt;
+        AttemptOnSilo there;
+        try
+        {
+            there = await Supervisor(slot).GetAttemptAsync(Request.JobKey, attempt);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return;
+        }
+        if (state.State.Status != JobStatus.Running || state.State.Attempt != attempt) return;
+        if (there.Final is { } end) await ReportAsync(end);
+        else if (!there.Running)
+            await ReportAsync(new JobReport { JobKey = Request.JobKey, Attempt = attempt, Kind = JobReportKind.Failed, Error = $"silo {slot.SiloName} does not run attempt {attempt}" });
     }
 
     private JobRequest Request => state.State.Request ?? throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} was never asked to run");
@@ -34,7 +61,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         {
             state.State.Request = request;
             state.State.Status = JobStatus.Waiting;
-            await state.WriteStateAsync();
+            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         }
         if (state.State.Status == JobStatus.Waiting) await PlaceAsync();
         return View();
@@ -46,7 +73,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         if (state.State.Status == JobStatus.Running && state.State.Slot is { } slot)
         {
             state.State.CancelRequested = true;
-            await state.WriteStateAsync();
+            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
             try
             {
                 await Supervisor(slot).StopAsync(Request.JobKey, state.State.Attempt, reason);
@@ -127,7 +154,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         }
         state.State.Status = JobStatus.Waiting;
         state.State.Slot = null;
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         await PlaceAsync();
     }
 
@@ -160,7 +187,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         state.State.Slot = slot;
         state.State.Status = JobStatus.Running;
         state.State.Waiting = null;
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         try
         {
             await Supervisor(slot).StartAsync(new JobLaunch { Request = request, Attempt = attempt, Slot = slot, Owner = this.AsReference<IJobGrain>() });
@@ -181,7 +208,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
             state.State.Status = JobStatus.Waiting;
             state.State.Slot = null;
             state.State.Waiting = $"could not start on silo {slot.SiloName} ({e.Message}); placing it again";
-            await state.WriteStateAsync();
+            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
             ArmPlacementTimer();
         }
     }
@@ -199,7 +226,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         if (state.State.Request is not null) await ReleaseAsync(state.State.Attempt);
         state.State.Status = status;
         if (status != JobStatus.Succeeded) state.State.Error = error ?? state.State.Error;
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         if (state.State.Request is not null) Parent().JobEndedAsync(Outcome()).Ignore();
     }
 

@@ -40,7 +40,7 @@ internal sealed partial class RankGroupGrain(
         {
             S.Request = request;
             S.Status = JobStatus.Waiting;
-            await state.WriteStateAsync();
+            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         }
         if (S.Status == JobStatus.Waiting) await PlaceAsync();
         return View();
@@ -51,7 +51,7 @@ internal sealed partial class RankGroupGrain(
         if (S.Request is null || S.Status.IsTerminal()) return;
         S.CancelRequested = true;
         S.Error = reason;
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         if (S.Status == JobStatus.Running) await StopRanksAsync(reason);
         else await EndAsync(JobStatus.Cancelled);
     }
@@ -72,7 +72,7 @@ internal sealed partial class RankGroupGrain(
         if (S.Status != JobStatus.Running || attempt != S.Attempt || S.Stopping) return;
         (S.Stopping, S.SiloLost) = (true, true);
         S.Error = $"attempt {attempt}: silo {silo} left the cluster";
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         await StopRanksAsync(S.Error);
     }
 
@@ -88,7 +88,7 @@ internal sealed partial class RankGroupGrain(
             S.Error = $"attempt {S.Attempt}, rank {rank.Rank} of {S.WorldSize} on silo {outcome.Silo}: {outcome.Error}";
             LogRankFailed(logger, Request.JobKey, S.Attempt, rank.Rank, outcome.Error ?? "");
         }
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         if (stopNow) await StopRanksAsync($"rank {rank.Rank} of its group failed");
         if (S.Ended.Count == S.WorldSize) await GroupEndedAsync();
     }
@@ -131,7 +131,7 @@ internal sealed partial class RankGroupGrain(
         (S.Stopping, S.SiloLost) = (false, false);
         S.Slots = [];
         S.Ended = [];
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         await PlaceAsync();
     }
 
@@ -176,7 +176,7 @@ internal sealed partial class RankGroupGrain(
             return;
         }
         (S.Attempt, S.Slots, S.Ended, S.Status, S.Waiting) = (attempt, slots.ToList(), [], JobStatus.Running, null);
-        await state.WriteStateAsync();   // the attempt is recorded before any rank starts
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());   // the attempt is recorded before any rank starts
         var rendezvous = $"{slots[0].Host}:{port}";
         LogPlaced(logger, request.JobKey, attempt, slots.Count, string.Join(", ", slots.Select(s => s.SiloName)), rendezvous);
         for (var r = 0; r < slots.Count; r++)
@@ -195,6 +195,7 @@ internal sealed partial class RankGroupGrain(
                     [WorkerArguments.Rendezvous] = rendezvous,
                     [WorkerArguments.Parallel] = request.Parallel,
                     [WorkerArguments.TimeoutSeconds] = request.CollectiveTimeoutSeconds.ToString("R", CultureInfo.InvariantCulture),
+                    [WorkerArguments.GroupAttempt] = attempt.ToString(CultureInfo.InvariantCulture),
                 },
             };
             await Rank(rank.Name).RunAsync(rank);
@@ -241,7 +242,7 @@ internal sealed partial class RankGroupGrain(
         _placementTimer?.Dispose();
         _placementTimer = null;
         S.Status = status;
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         Parent().JobEndedAsync(Outcome()).Ignore();
     }
 

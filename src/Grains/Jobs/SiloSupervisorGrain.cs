@@ -12,6 +12,9 @@ internal sealed class SiloSupervisorGrain(IJobSupervisor supervisor) : Grain, IS
 
     public Task<IReadOnlyList<RunningJob>> GetRunningAsync() => Task.FromResult(supervisor.Running);
 
+    public async Task<AttemptOnSilo> GetAttemptAsync(string jobKey, int attempt) =>
+        new(supervisor.IsRunning(jobKey, attempt), await supervisor.FinalReportAsync(jobKey, attempt));
+
     public Task<int> FreePortAsync()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);

@@ -46,7 +46,7 @@ internal sealed partial class SlotLedgerGrain(
         if (!choice.Granted)
         {
             Waiting(request);
-            if (held is not null) await state.WriteStateAsync();
+            if (held is not null) await state.WriteRetryingAsync(logger, "the slot ledger");
             return choice;
         }
         _waiters.RemoveAll(w => w.JobKey == request.JobKey);
@@ -56,7 +56,7 @@ internal sealed partial class SlotLedgerGrain(
             Owner = request.Owner,
             Slots = choice.Slots.Select(g => new LedgerSlot { Silo = g.Silo, Class = request.DeviceClass, Grant = g }).ToList(),
         };
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, "the slot ledger");
         LogReserved(logger, request.JobKey, request.Attempt, string.Join(", ", choice.Slots.Select(s => $"{s.SiloName} ({s.Pool.Class}, ${s.Pool.DollarsPerHour}/h)")));
         return choice;
     }
@@ -65,7 +65,7 @@ internal sealed partial class SlotLedgerGrain(
     {
         if (!state.State.Reservations.TryGetValue(jobKey, out var held) || (attempt is { } a && held.Attempt != a)) return;
         state.State.Reservations.Remove(jobKey);
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, "the slot ledger");
     }
 
     public Task<IReadOnlyList<SiloView>> GetSilosAsync()
@@ -104,7 +104,7 @@ internal sealed partial class SlotLedgerGrain(
         var lost = state.State.Reservations.Where(r => r.Value.Slots.Any(s => !live.Contains(s.Silo))).ToList();
         if (lost.Count == 0) return;
         foreach (var (jobKey, entry) in lost) state.State.Reservations.Remove(jobKey);
-        await state.WriteStateAsync();
+        await state.WriteRetryingAsync(logger, "the slot ledger");
         foreach (var (jobKey, entry) in lost)
         {
             var gone = entry.Slots.First(s => !live.Contains(s.Silo));

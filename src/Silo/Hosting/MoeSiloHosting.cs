@@ -9,6 +9,7 @@ using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Jobs;
+using Orleans.MoE.Silo.Security;
 using Orleans.MoE.Silo.Storage;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -34,6 +35,13 @@ public static class MoeSiloHosting
         var siloPort = Port(config, SiloConfiguration.SiloPort, 11111);
         var gatewayPort = Port(config, SiloConfiguration.GatewayPort, 30000);
 
+        // Mutual TLS on a real cluster; an embedded cluster (all in this process, on loopback) needs none.
+        var tls = redis is not null && ClusterTlsSettings.From(config) is { } settings ? ClusterTls.Load(settings) : null;
+        if (tls is not null)
+        {
+            builder.Services.AddSingleton(tls);
+            builder.Services.AddHostedService<TlsLogging>();   // before the silo starts listening
+        }
         builder.Services.Configure<ArtifactStoreOptions>(o => o.Root = Path.GetFullPath(config[SiloConfiguration.ArtifactRoot] ?? "runs"));
         builder.Services.Configure<MoeSiloOptions>(config.GetSection(MoeSiloOptions.Section));
         builder.UseOrleans(silo =>
@@ -54,7 +62,8 @@ public static class MoeSiloHosting
             }
             else
             {
-                var redisOptions = ConfigurationOptions.Parse(redis);
+                var redisOptions = RedisOptions(config, redis);
+                if (tls is not null) silo.UseTls(tls.Certificate, tls.Configure);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions);
                 silo.AddRedisGrainStorage(StorageNames.Cluster, o => o.ConfigurationOptions = redisOptions);
                 silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions);
@@ -70,6 +79,19 @@ public static class MoeSiloHosting
         builder.Services.AddSingleton<IJobSupervisor>(sp => sp.GetRequiredService<WorkerSupervisor>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
         return builder;
+    }
+
+    /// <summary>
+    /// The Redis connection: the connection string, and its password from the file
+    /// <c>MoE:Cluster:RedisPasswordFile</c> names or from <c>MOE_REDIS_PASSWORD</c> (never from the
+    /// connection string in a settings file). The options never print the password.
+    /// </summary>
+    public static ConfigurationOptions RedisOptions(IConfiguration config, string redis)
+    {
+        var options = ConfigurationOptions.Parse(redis);
+        var password = Secrets.Read(config[SiloConfiguration.RedisPasswordFile], SiloConfiguration.RedisPasswordVariable, SiloConfiguration.RedisPasswordFile);
+        if (password.Length > 0) options.Password = password;
+        return options;
     }
 
     /// <summary>The Redis connection string from configuration or <c>MOE_CLUSTER</c>; null for an embedded cluster.</summary>

@@ -9,6 +9,11 @@ public static class SiloConfiguration
     /// <summary>The environment variable a client or silo takes the Redis connection string from when no flag gives it.</summary>
     public const string RedisVariable = "MOE_CLUSTER";
 
+    /// <summary>A file whose first line is the Redis password (or the variable <see cref="RedisPasswordVariable"/>).</summary>
+    public const string RedisPasswordFile = "MoE:Cluster:RedisPasswordFile";
+
+    public const string RedisPasswordVariable = "MOE_REDIS_PASSWORD";
+
     /// <summary>Where an embedded cluster keeps its grain state.</summary>
     public const string StateDirectory = "MoE:Cluster:StateDirectory";
 

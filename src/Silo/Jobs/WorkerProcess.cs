@@ -23,6 +23,7 @@ internal sealed class WorkerProcess : IDisposable
     private JsonObject? _result;
     private string? _error;
     private long _lastReportTicks;
+    private bool _stepped;
 
     public WorkerProcess(JobLaunch launch, ProcessStartInfo start, string logPath, Func<JobReport, Task> report)
     {
@@ -95,6 +96,8 @@ internal sealed class WorkerProcess : IDisposable
                     await SendAsync(Report(JobReportKind.Started));
                     break;
                 case "progress":
+                    if (!_stepped) _log.WriteLine($"--- {DateTimeOffset.UtcNow:O} first step");   // the end of the job's start latency
+                    _stepped = true;
                     LastProgress = DateTimeOffset.UtcNow;
                     // At most one progress report a second reaches the owner.
                     if (Stopwatch.GetElapsedTime(_lastReportTicks).TotalSeconds < 1 && (long?)message["step"] != (long?)message["total"]) break;
@@ -143,9 +146,14 @@ internal sealed class WorkerProcess : IDisposable
             final = final with { Kind = JobReportKind.Interrupted, Error = StopReason ?? "stopped by a signal" };
         else
             final = final with { Error = FailureText(code), Permanent = code == 2 };
-        // The end must reach the owner: try for a while (its silo may be re-activating it).
-        for (var tries = 1; !await SendAsync(final) && tries < 10; tries++) await Task.Delay(TimeSpan.FromSeconds(1));
+        // The end must reach the owner: try for a while (its silo may be re-activating it, its
+        // storage may be down). The owner also asks the supervisor for it (FinalReport) while it waits.
+        FinalReport = final;
+        for (var tries = 1; !await SendAsync(final) && tries < 10; tries++) await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 << tries)));
     }
+
+    /// <summary>How the attempt ended, once the process has exited.</summary>
+    public JobReport? FinalReport { get; private set; }
 
     private string FailureText(int code)
     {

@@ -25,7 +25,12 @@ internal sealed partial class WorkerSupervisor(
 {
     private readonly ConcurrentDictionary<(string JobKey, int Attempt), WorkerProcess> _workers = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly List<JobReport> _ended = [];
+    private const int EndedKept = 1000;
     private Timer? _watchdog;
+
+    /// <summary>Whether the attempt's worker runs here now.</summary>
+    public bool IsRunning(string jobKey, int attempt) => _workers.ContainsKey((jobKey, attempt));
 
     public IReadOnlyList<RunningJob> Running =>
         _workers.Values.Select(w => new RunningJob(w.Launch.Request.JobKey, w.Launch.Attempt, w.ProcessId, w.StartedAt)).ToList();
@@ -52,10 +57,26 @@ internal sealed partial class WorkerSupervisor(
         LogStarted(logger, launch.Request.JobKey, launch.Attempt, worker.ProcessId, launch.Request.Threads ?? launch.Slot.Threads);
         _ = worker.Exited.ContinueWith(_ =>
         {
+            if (worker.FinalReport is { } end) Remember(end);
             _workers.TryRemove(key, out var _);
             worker.Dispose();
         }, TaskScheduler.Default);
         return Task.CompletedTask;
+    }
+
+    /// <summary>The final report of an attempt that ran here and has ended (kept for the most recent attempts), or null.</summary>
+    public Task<JobReport?> FinalReportAsync(string jobKey, int attempt)
+    {
+        lock (_ended) return Task.FromResult(_ended.FirstOrDefault(r => r.JobKey == jobKey && r.Attempt == attempt));
+    }
+
+    private void Remember(JobReport end)
+    {
+        lock (_ended)
+        {
+            _ended.Add(end);
+            if (_ended.Count > EndedKept) _ended.RemoveAt(0);
+        }
     }
 
     public Task StopAsync(string jobKey, int attempt, string reason)

@@ -38,7 +38,9 @@ public static class WorkerRunner
         using var parallel = RankOf(job)?.Join(config.Model);
         try
         {
-            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel);
+            // A rank's own attempt is always 1 (each group attempt has new ranks): its group's attempt fences the checkpoints.
+            var attempt = job.Arguments.TryGetValue(WorkerArguments.GroupAttempt, out var group) ? long.Parse(group, CultureInfo.InvariantCulture) : job.Attempt;
+            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel, attempt);
             var result = DisCoPhases.Run(job.Phase, context);
             lock (stdout) stdout.WriteLine(WorkerProtocol.Succeeded(result));
             return 0;

@@ -32,6 +32,9 @@ public sealed class CheckpointStore(string root, int keep = 3)
 
     public int Keep { get; } = keep >= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), "keep at least one checkpoint");
 
+    /// <summary>When set, a checkpoint is committed only while the fence names this store's attempt.</summary>
+    public CheckpointFence? Fence { get; set; }
+
     /// <summary>Writes a checkpoint for manifest.Step and returns its directory.</summary>
     public string Save(CheckpointManifest manifest, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> tensorFiles)
     {
@@ -49,6 +52,7 @@ public sealed class CheckpointStore(string root, int keep = 3)
             var complete = manifest with { FileHashes = hashes, CreatedUtc = manifest.CreatedUtc == default ? DateTime.UtcNow : manifest.CreatedUtc };
             AtomicFile.Write(Path.Combine(directory, ManifestFile),
                 stream => JsonSerializer.Serialize(stream, complete, CheckpointManifest.Json));
+            Fence?.Check();   // last, just before the rename commits it
         });
         Prune();
         return final;

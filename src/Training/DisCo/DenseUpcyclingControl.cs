@@ -37,7 +37,7 @@ public static class DenseUpcyclingControl
         using var slice = new OwnedWeights(ExpertDecomposition.SubmodelState(config.Model, initial.Tensors, config.DenseUpcycling.Expert));
         var measurements = DisCoPhases.Training(PhaseTraining.Run(
             new PhaseTrainingJob(ExpertDecomposition.SubmodelConfig(config.Model), training, DisCoPhases.CorpusTrain(layout),
-                DisCoPhases.CorpusValidation(layout), layout.ControlDense, slice.Tensors),
+                DisCoPhases.CorpusValidation(layout), layout.ControlDense, slice.Tensors, Attempt: c.Attempt),
             c.Progress, c.Cancellation, targetWindow: config.TargetLossWindow));
         measurements["tokens"] = measurements["steps"]!.GetValue<long>() * training.TokensPerStep;
         return measurements;
@@ -66,7 +66,7 @@ public static class DenseUpcyclingControl
         using var upcycled = new OwnedWeights(SafeTensors.Load(c.Layout.ControlUpcycled).Tensors);
         var measurements = DisCoPhases.Training(PhaseTraining.Run(
             new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, DisCoPhases.CorpusTrain(c.Layout), DisCoPhases.CorpusValidation(c.Layout),
-                c.Layout.ControlFineTune, upcycled.Tensors, c.Parallel),
+                c.Layout.ControlFineTune, upcycled.Tensors, c.Parallel, c.Attempt),
             c.Progress, c.Cancellation, target, c.Config.TargetLossWindow));
         measurements["target_loss"] = target;
         return measurements;

@@ -15,7 +15,8 @@ public sealed record PhaseTrainingJob(
     IReadOnlyList<string>? ValidationPaths,
     string RunDirectory,
     IReadOnlyDictionary<string, Tensor>? InitialWeights,
-    ParallelContext? Parallel = null);
+    ParallelContext? Parallel = null,
+    long? Attempt = null);
 
 /// <summary>How a training phase ended, with the time it spent training (over every resumption).</summary>
 public sealed record PhaseTrainingResult(long Steps, double TrainingSeconds, double FinalLoss, double? HeldOutLoss, bool ReachedTarget);
@@ -48,6 +49,7 @@ public static class PhaseTraining
                 Resume = resume,
                 InitialWeights = job.InitialWeights,
                 Parallel = job.Parallel,
+                Attempt = job.Attempt,
             });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var watch = new Progress(progress, step =>

@@ -90,7 +90,7 @@ public sealed class Trainer : IDisposable
                 var skipped = checkpoint.Skipped.Select(s => new CheckpointSkipped(s.Step, s.Directory, s.Problem,
                     writesRunDirectory ? store.MoveAside(s.Step) : null, checkpoint.Step)).ToList();
                 runDirectory?.Open();
-                if (writesRunDirectory) store.RemoveStaleTemporaries();
+                if (writesRunDirectory) Claim(store, job);
                 var metrics = writesRunDirectory ? MetricsLog.ContinueAfter(job.MetricsPath, checkpoint.Step) : null;
                 return new Trainer(job, training, state, store, metrics, store.DirectoryFor(checkpoint.Step))
                 {
@@ -108,7 +108,7 @@ public sealed class Trainer : IDisposable
             // Equal shared weights on every rank whatever each loaded; the rank-local parts are each rank's own.
             parallel?.BroadcastSharedWeights(state.Model);
             runDirectory?.Open();
-            if (writesRunDirectory) store.RemoveStaleTemporaries();
+            if (writesRunDirectory) Claim(store, job);
             return new Trainer(job, training, state, store, writesRunDirectory ? MetricsLog.Create(job.MetricsPath) : null, null);
         }
         catch
@@ -116,6 +116,16 @@ public sealed class Trainer : IDisposable
             state.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The writer's hold on its run directory once it is open: stale temporaries of killed checkpoint
+    /// writes go, and a job of a cluster fences the directory for its attempt.
+    /// </summary>
+    private static void Claim(CheckpointStore store, TrainingJob job)
+    {
+        store.RemoveStaleTemporaries();
+        if (job.Attempt is { } attempt) store.Fence = CheckpointFence.Claim(job.RunDirectory, attempt);
     }
 
     /// <summary>
@@ -179,6 +189,7 @@ public sealed class Trainer : IDisposable
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
             var step = TrainStep();
+            _store.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
             _metrics?.Write(step);
             progress?.Report(step);
 

@@ -48,6 +48,12 @@ public sealed record TrainingJob
     /// </summary>
     public ParallelContext? Parallel { get; init; }
 
+    /// <summary>
+    /// The attempt of a cluster's job: the trainer fences the run directory for it (see
+    /// <see cref="Checkpoints.CheckpointFence"/>), so that an older attempt still alive cannot write there.
+    /// </summary>
+    public long? Attempt { get; init; }
+
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 
     public string CheckpointDirectory => CheckpointDirectoryOf(RunDirectory);

@@ -14,6 +14,17 @@ public interface ISiloSupervisorGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<RunningJob>> GetRunningAsync();
 
+    /// <summary>
+    /// Where an attempt stands on this silo: running, ended (its final report, which the owner may
+    /// have missed), or unknown here (null report, not running).
+    /// </summary>
+    Task<AttemptOnSilo> GetAttemptAsync(string jobKey, int attempt);
+
     /// <summary>A TCP port free on this silo's host now, for a rendezvous a job there will serve.</summary>
     Task<int> FreePortAsync();
 }
+
+/// <summary>An attempt as its silo's supervisor knows it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("moe.AttemptOnSilo")]
+public sealed record AttemptOnSilo([property: Id(0)] bool Running, [property: Id(1)] JobReport? Final);

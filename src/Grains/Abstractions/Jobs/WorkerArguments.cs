@@ -8,4 +8,7 @@ public static class WorkerArguments
     public const string Rendezvous = "rendezvous";
     public const string Parallel = "parallel";
     public const string TimeoutSeconds = "timeout_seconds";
+
+    /// <summary>The group's attempt (a rank's own is always 1).</summary>
+    public const string GroupAttempt = "group_attempt";
 }

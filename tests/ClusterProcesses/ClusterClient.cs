@@ -5,9 +5,9 @@ using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Hosting;
 using StackExchange.Redis;
 
-namespace Orleans.MoE.Cluster.Tests.Processes;
+namespace Orleans.MoE.ClusterProcesses;
 
-/// <summary>An Orleans client of a test's process cluster, to look at it from the outside.</summary>
+/// <summary>An Orleans client of a process cluster that a test or benchmark started, to look at it from the outside.</summary>
 internal sealed class ClusterClient : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -44,11 +44,19 @@ internal sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the named silos are all live with their pools declared.</summary>
-    public Task WaitForSilosAsync(params string[] names) => GrainTestCluster.EventuallyAsync(
-        () => Client.GetGrain<ISlotLedgerGrain>(0).GetSilosAsync(),
-        silos => names.All(n => silos.Any(s => s.Name == n && s.Pools.Count > 0)) && silos.Count == names.Length,
-        $"silos {string.Join(", ", names)}", TimeSpan.FromSeconds(90));
+    /// <summary>Waits (at most 90 s) until the named silos are all live with their pools declared.</summary>
+    public async Task WaitForSilosAsync(params string[] names)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var silos = await Client.GetGrain<ISlotLedgerGrain>(0).GetSilosAsync();
+            if (names.All(n => silos.Any(s => s.Name == n && s.Pools.Count > 0)) && silos.Count == names.Length) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"silos {string.Join(", ", names)} did not all join; live: {string.Join(", ", silos.Select(s => s.Name))}");
+            await Task.Delay(200);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Orleans.MoE.Cluster.Tests.Processes;
+namespace Orleans.MoE.ClusterProcesses;
 
 /// <summary>A real redis-server (Debian's) on a free loopback port, without persistence, stopped with the test.</summary>
 internal sealed class RedisServer : IDisposable

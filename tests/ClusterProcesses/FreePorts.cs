@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orleans.MoE.Cluster.Tests.Processes;
+namespace Orleans.MoE.ClusterProcesses;
 
 internal static class FreePorts
 {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Orleans.MoE.Cluster.Tests.Processes;
+namespace Orleans.MoE.ClusterProcesses;
 
-/// <summary>A process a test starts and always stops (killed with its children on dispose), with its output kept.</summary>
+/// <summary>A process a test or benchmark starts and always stops (killed with its children on dispose), with its output kept.</summary>
 internal sealed class ChildProcess : IDisposable
 {
     private readonly StringBuilder _output = new();

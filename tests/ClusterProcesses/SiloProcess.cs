@@ -1,9 +1,11 @@
-namespace Orleans.MoE.Cluster.Tests.Processes;
+namespace Orleans.MoE.ClusterProcesses;
 
-/// <summary>A `moe silo` process of a test cluster, on loopback ports, with fast membership for the tests.</summary>
+/// <summary>A `moe silo` process (or another silo host) of a test cluster, on loopback ports, with fast membership.</summary>
 internal sealed class SiloProcess : IDisposable
 {
-    public SiloProcess(string name, string redis, string artifacts, IEnumerable<string> pools, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="host">the program and its first arguments; default `dotnet moe.dll`</param>
+    public SiloProcess(string name, string redis, string artifacts, IEnumerable<string> pools, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? host = null)
     {
         Name = name;
         var arguments = new List<string>
@@ -18,7 +20,7 @@ internal sealed class SiloProcess : IDisposable
             ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
-        Process = ChildProcess.Moe(arguments, variables);
+        Process = host is null ? ChildProcess.Moe(arguments, variables) : new ChildProcess(host[0], [.. host.Skip(1), .. arguments], variables);
     }
 
     /// <summary>Short membership timeouts, so a killed silo is declared dead in seconds.</summary>
