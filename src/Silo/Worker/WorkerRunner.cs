@@ -100,6 +100,8 @@ public static class WorkerRunner
             {
                 case RunStarted s:
                     _total = s.TotalSteps;
+                    // Into the attempt's worker.log: which steps a retried attempt did not have to train again.
+                    if (s.Resumed) lock (stdout) stdout.WriteLine($"resumed at step {s.Step} of {s.TotalSteps} from {s.ResumedFrom}");
                     break;
                 case CheckpointSkipped s:
                     lock (stdout) stdout.WriteLine(s.Warning);   // into the attempt's worker.log
