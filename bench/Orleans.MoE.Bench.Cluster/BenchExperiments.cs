@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Orleans.MoE.Bench.Cluster;
 
 internal static class BenchExperiments
@@ -22,6 +24,21 @@ internal static class BenchExperiments
                         "eval": { "every": 20, "batches": 2 }, "checkpoint": { "every": 10, "keep": 1 }, "seed": 2, "threads": 1 }
         }
         """;
+
+    /// <summary>
+    /// The small experiment with submodels that train far longer than the failover benchmark waits
+    /// (it stops the cluster once the killed job runs again), checkpointing every given number of steps.
+    /// </summary>
+    public static string Failover(int checkpointEvery)
+    {
+        var experiment = JsonNode.Parse(Small)!.AsObject();
+        experiment["name"] = "bench-failover";
+        var submodels = experiment["submodels"]!.AsObject();
+        submodels["steps"] = 1_000_000;
+        submodels["eval"]!["every"] = 1_000_000;
+        submodels["checkpoint"] = new JsonObject { ["every"] = checkpointEvery, ["keep"] = 2 };
+        return experiment.ToJsonString();
+    }
 
     public static string Demo()
     {

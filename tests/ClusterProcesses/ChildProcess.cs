@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
@@ -6,6 +7,7 @@ namespace Orleans.MoE.ClusterProcesses;
 /// <summary>A process a test or benchmark starts and always stops (killed with its children on dispose), with its output kept.</summary>
 internal sealed class ChildProcess : IDisposable
 {
+    private static readonly ConcurrentDictionary<ChildProcess, byte> Live = new();
     private readonly StringBuilder _output = new();
 
     public ChildProcess(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
@@ -18,6 +20,7 @@ internal sealed class ChildProcess : IDisposable
         foreach (var a in arguments) info.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
         Process = Process.Start(info)!;
+        Live[this] = 0;
         Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         Process.BeginOutputReadLine();
@@ -44,8 +47,27 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>SIGKILL, no goodbye: what a machine that vanishes does.</summary>
     public void Kill() => Process.Kill(entireProcessTree: true);
 
+    /// <summary>
+    /// Kills every child process not yet disposed, with its children: for a program's SIGINT/SIGTERM
+    /// handler, after which no finally block runs.
+    /// </summary>
+    public static void KillAll()
+    {
+        foreach (var child in Live.Keys)
+        {
+            try
+            {
+                if (!child.Process.HasExited) child.Process.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+    }
+
     public void Dispose()
     {
+        Live.TryRemove(this, out _);
         try
         {
             if (!Process.HasExited) Process.Kill(entireProcessTree: true);

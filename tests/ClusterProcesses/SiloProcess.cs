@@ -4,8 +4,10 @@ namespace Orleans.MoE.ClusterProcesses;
 internal sealed class SiloProcess : IDisposable
 {
     /// <param name="host">the program and its first arguments; default `dotnet moe.dll`</param>
+    /// <param name="membership">the `Orleans__Membership__*` variables; default <see cref="Membership"/> (short timeouts),
+    /// <see cref="OrleansDefaultMembership"/> for Orleans' own defaults</param>
     public SiloProcess(string name, string redis, string artifacts, IEnumerable<string> pools, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? host = null)
+        IReadOnlyList<string>? host = null, IReadOnlyDictionary<string, string>? membership = null)
     {
         Name = name;
         var arguments = new List<string>
@@ -14,7 +16,7 @@ internal sealed class SiloProcess : IDisposable
             "--silo-port", FreePorts.Next().ToString(), "--gateway-port", FreePorts.Next().ToString(),
         };
         foreach (var pool in pools) arguments.AddRange(["--pool", pool]);
-        var variables = new Dictionary<string, string>(Membership)
+        var variables = new Dictionary<string, string>(membership ?? Membership)
         {
             ["MoE__Silo__WorkerCommand"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "moe.dll")}",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -32,6 +34,9 @@ internal sealed class SiloProcess : IDisposable
         ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
         ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:02",
     };
+
+    /// <summary>No membership variables: Orleans' defaults (a probe timeout of 5 s, 3 missed probes, 2 votes, ...).</summary>
+    public static readonly IReadOnlyDictionary<string, string> OrleansDefaultMembership = new Dictionary<string, string>();
 
     public string Name { get; }
 
