@@ -4,6 +4,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -102,6 +104,19 @@ int32_t moe_set_num_threads(int32_t threads) {
   MOE_TRY
   if (threads < 1) throw std::invalid_argument("thread count must be at least 1");
   at::set_num_threads(threads);
+  // OpenBLAS (libtorch's BLAS here) keeps its own thread pool, sized once from OMP_NUM_THREADS
+  // when it loads, and at::set_num_threads leaves it alone. Its matrix products sum in another
+  // order with another thread count, so a run's losses would depend on the process's environment
+  // (a job's slot on one silo or another) instead of the configured threads: set it too. Looked up
+  // at run time, so that a libtorch with another BLAS (MKL, a CUDA build) needs nothing.
+  using set_blas_threads = void (*)(int);
+  static const auto openblas_set_num_threads = [] {
+    auto* found = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    // Loaded into a local scope (as a dependency of a library opened RTLD_LOCAL): ask it directly.
+    if (void* openblas = found == nullptr ? dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD) : nullptr) found = dlsym(openblas, "openblas_set_num_threads");
+    return reinterpret_cast<set_blas_threads>(found);
+  }();
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(threads);
   MOE_CATCH
 }
 
