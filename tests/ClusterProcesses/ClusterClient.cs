@@ -27,6 +27,9 @@ internal sealed class ClusterClient : IAsyncDisposable
         {
             c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (SiloConfiguration.DefaultClusterId, SiloConfiguration.DefaultServiceId));
             c.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            // A call to a grain on a silo that was just killed is answered by nobody: give up on it
+            // sooner than the default 30 s, and ask again (the grain re-activates elsewhere).
+            c.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         var host = builder.Build();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -44,13 +47,21 @@ internal sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits (at most 90 s) until the named silos are all live with their pools declared.</summary>
+    /// <summary>Waits (at most 90 s) until the named silos, and no others, are all live with their pools declared.</summary>
     public async Task WaitForSilosAsync(params string[] names)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
-            var silos = await Client.GetGrain<ISlotLedgerGrain>(0).GetSilosAsync();
+            IReadOnlyList<SiloView> silos;
+            try
+            {
+                silos = await Client.GetGrain<ISlotLedgerGrain>(0).GetSilosAsync();
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                continue;   // the ledger's silo was just killed: it re-activates elsewhere
+            }
             if (names.All(n => silos.Any(s => s.Name == n && s.Pools.Count > 0)) && silos.Count == names.Length) return;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"silos {string.Join(", ", names)} did not all join; live: {string.Join(", ", silos.Select(s => s.Name))}");
