@@ -37,15 +37,19 @@ public sealed class FaultExperiment : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    private static string Metrics(string phase, System.Text.Json.Nodes.JsonObject m) =>
+        $"{phase}: steps {m["steps"]}, final loss {(double)m["final_loss"]!:R}, held-out loss {(double?)m["held_out_loss"]:R}";
+
     /// <summary>Asserts that a disturbed run ended with the undisturbed run's metrics, bit for bit.</summary>
     public void AssertSameMetrics(string experimentDirectory)
     {
         var disturbed = DisCoState.Open(new DisCoLayout(experimentDirectory).State);
         foreach (var phase in new[] { "baseline", "submodel-0", "submodel-1", "fine_tune" })
         {
-            Assert.Equal((long)Undisturbed.Get(phase)["steps"]!, (long)disturbed.Get(phase)["steps"]!);
-            Assert.Equal((double)Undisturbed.Get(phase)["final_loss"]!, (double)disturbed.Get(phase)["final_loss"]!);
-            Assert.Equal((double?)Undisturbed.Get(phase)["held_out_loss"], (double?)disturbed.Get(phase)["held_out_loss"]);
+            var (expected, actual) = (Undisturbed.Get(phase), disturbed.Get(phase));
+            // Compared as one string per phase, so that a failure names the phase and every metric.
+            var (want, got) = (Metrics(phase, expected), Metrics(phase, actual));
+            Assert.True(want == got, $"expected {want}\nbut got  {got}");
         }
         Assert.Equal((double)Undisturbed.Get("evaluate")["disco"]!["held_out_loss"]!, (double)disturbed.Get("evaluate")["disco"]!["held_out_loss"]!);
         Assert.Equal((double)Undisturbed.Get("evaluate")["baseline"]!["held_out_loss"]!, (double)disturbed.Get("evaluate")["baseline"]!["held_out_loss"]!);

@@ -290,6 +290,11 @@ internal sealed partial class ExperimentCoordinatorGrain(
             DeviceClass = node.DeviceClass,
             MaxFailures = cluster.MaxFailures,
             StallTimeout = cluster.JobStallTimeoutSeconds is { } stall ? TimeSpan.FromSeconds(stall) : null,
+            // The threads the phase's training section sets, from the worker's start: libtorch's BLAS
+            // sizes its own pool from OMP_NUM_THREADS when it loads, and a matmul split over another
+            // number of threads rounds differently, so the same job on a silo with more cores per slot
+            // would not give the same losses. Not set: the job gets its slot's share of the cores.
+            Threads = DisCoPhases.TrainingOf(_config, node.Phase)?.Threads,
         };
         if (node.Kind != JobKind.RankGroup) return request;
         var mode = Training.Parallel.ParallelRank.ModeFor(cluster.Parallel, _config.Model);
