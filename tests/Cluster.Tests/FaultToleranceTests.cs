@@ -198,5 +198,9 @@ public sealed class FaultToleranceTests(FaultExperiment experiment, ITestOutputH
         var submodel = status.Jobs.Single(j => j.Name == "submodel-0");
         Assert.Equal(JobStatus.Failed, submodel.Status);
         Assert.Equal(running.Attempt, submodel.Attempt);   // not retried: the budget allows no failure
+        // The experiment's end stopped the other jobs, and its status says so: none still shows as running.
+        status = await ProcessCluster.UntilAsync(coordinator, s => s.Jobs.All(j => j.Status.IsTerminal()), "every job stopped", TimeSpan.FromSeconds(90));
+        Assert.Equal(ExperimentPhase.Failed, status.Phase);
+        Assert.Contains("submodel-0", status.Message);
     }
 }
