@@ -97,6 +97,8 @@ public sealed class CoordinatorStateMachineTests
         Assert.Equal(["exp/submodel-0", "exp/submodel-1"], cluster.Script.Stops.Select(s => s.JobKey).Order().ToList());
         var submodel = cluster.Client.GetGrain<IExpertSubmodelGrain>("exp/submodel-0");
         await GrainTestCluster.EventuallyAsync(submodel.GetViewAsync, v => v.Status == JobStatus.Cancelled, "the submodel cancelled");
+        // The coordinator hears how the jobs it stopped ended: a cancelled experiment shows none running.
+        await GrainTestCluster.EventuallyAsync(coordinator.GetStatusAsync, s => s.Jobs.All(j => j.Status.IsTerminal()), "no job of the cancelled experiment running");
         // Nothing after the submodels was asked for, and their slots are free again.
         Assert.DoesNotContain(cluster.Script.Launches, l => l.Launch.Request.Name == "integrate");
         var silos = await cluster.Client.GetGrain<ISlotLedgerGrain>(0).GetSilosAsync();

@@ -2,11 +2,15 @@ using System.Net.Sockets;
 
 namespace Orleans.MoE.ClusterProcesses;
 
-/// <summary>A real redis-server (Debian's) on a free loopback port, without persistence, stopped with the test.</summary>
+/// <summary>
+/// A real redis-server (Debian's) on a free loopback port, stopped with the test. It keeps no
+/// snapshots while it runs; <see cref="Stop"/> saves its data on the way down (SHUTDOWN SAVE) and
+/// <see cref="Start"/> brings it back on the same port from that file, as a restarted server would.
+/// </summary>
 internal sealed class RedisServer : IDisposable
 {
-    private readonly ChildProcess _process;
     private readonly string _directory;
+    private ChildProcess? _process;
 
     public RedisServer()
     {
@@ -15,14 +19,7 @@ internal sealed class RedisServer : IDisposable
         Port = FreePorts.Next();
         _directory = Path.Combine(Path.GetTempPath(), "moe-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
-        _process = new ChildProcess("/usr/bin/redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory]);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!Answers())
-        {
-            if (_process.Process.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server did not start:\n{_process.Output}");
-            Thread.Sleep(50);
-        }
+        Start();
     }
 
     public int Port { get; }
@@ -30,25 +27,52 @@ internal sealed class RedisServer : IDisposable
     /// <summary>The connection string silos and clients are given.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    private bool Answers()
+    /// <summary>Starts the server (again) on its port, loading the data a <see cref="Stop"/> saved; waits (at most 20 s) until it answers.</summary>
+    public void Start()
+    {
+        if (_process is not null) throw new InvalidOperationException("redis-server already runs");
+        _process = new ChildProcess("/usr/bin/redis-server",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory, "--dbfilename", "dump.rdb"]);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (Send("PING") is not ['+', ..])
+        {
+            if (_process.Process.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server did not start:\n{_process.Output}");
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Stops the server with its data saved (SHUTDOWN SAVE); waits (at most 20 s) until it has exited.</summary>
+    public void Stop()
+    {
+        if (_process is null) throw new InvalidOperationException("redis-server is not running");
+        Send("SHUTDOWN SAVE");   // no answer: the server closes the connection as it exits
+        if (_process.WaitForExit(TimeSpan.FromSeconds(20)) != 0) throw new InvalidOperationException($"redis-server did not shut down cleanly:\n{_process.Output}");
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Sends one inline command and returns the first bytes of the answer as text ("" when the server closed the connection, null when none listens).</summary>
+    private string? Send(string command)
     {
         try
         {
             using var client = new TcpClient("127.0.0.1", Port);
             using var stream = client.GetStream();
-            stream.Write("PING\r\n"u8);
-            var buffer = new byte[16];
-            return stream.Read(buffer) > 0 && buffer[0] == (byte)'+';
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(command + "\r\n"));
+            stream.ReadTimeout = 20_000;
+            var buffer = new byte[64];
+            var read = stream.Read(buffer);
+            return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or IOException)
         {
-            return false;
+            return null;
         }
     }
 
     public void Dispose()
     {
-        _process.Dispose();
+        _process?.Dispose();
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }
 }

@@ -84,7 +84,9 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     public async Task JobEndedAsync(JobOutcome outcome)
     {
-        if (_superseded || S.Plan is null || S.Phase.IsTerminal()) return;
+        // Also once the experiment has ended: the jobs its end stopped report how they ended, and an
+        // ended experiment must not show them running.
+        if (_superseded || S.Plan is null) return;
         if (!S.Jobs.TryGetValue(outcome.Name, out var record) || record.Status.IsTerminal()) return;   // a duplicate, or not ours
         await RecordAsync(outcome, record);
         await DriveAsync();
@@ -180,6 +182,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
     /// <summary>Records how a job ended: its measurements into state.json first (nothing is declared done that was not written), then the transition.</summary>
     private async Task RecordAsync(JobOutcome outcome, JobRecord record)
     {
+        var ended = S.Phase.IsTerminal();
         record.Attempt = outcome.Attempt;
         record.Failures = outcome.Failures;
         record.Silo = outcome.Silo;
@@ -200,6 +203,11 @@ internal sealed partial class ExperimentCoordinatorGrain(
                 record.Status = JobStatus.Succeeded;
                 Event($"{outcome.Name}: done on {outcome.Silo} in {outcome.Seconds:F1} s" + (outcome.Failures > 0 ? $" after {outcome.Failures} failed attempts" : ""));
                 break;
+            case JobStatus.Failed when ended:
+                // It failed while the experiment's end stopped it: the experiment's own status and message stay.
+                record.Status = JobStatus.Failed;
+                Event($"{outcome.Name}: failed: {outcome.Error}");
+                break;
             case JobStatus.Failed:
                 record.Status = JobStatus.Failed;
                 S.Phase = ExperimentPhase.Failed;
@@ -214,7 +222,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
                 break;
         }
         await PersistAsync();
-        if (S.Phase == ExperimentPhase.Failed)
+        if (!ended && S.Phase == ExperimentPhase.Failed)
         {
             await StopJobsAsync("the experiment failed");
             await StopReminderAsync();
@@ -290,6 +298,10 @@ internal sealed partial class ExperimentCoordinatorGrain(
             DeviceClass = node.DeviceClass,
             MaxFailures = cluster.MaxFailures,
             StallTimeout = cluster.JobStallTimeoutSeconds is { } stall ? TimeSpan.FromSeconds(stall) : null,
+            // The threads the phase's training section sets, from the worker's start, so that the
+            // process (.NET and libtorch alike) is sized for what it will use. Not set: the job gets
+            // its slot's share of the cores.
+            Threads = DisCoPhases.TrainingOf(_config, node.Phase)?.Threads,
         };
         if (node.Kind != JobKind.RankGroup) return request;
         var mode = Training.Parallel.ParallelRank.ModeFor(cluster.Parallel, _config.Model);

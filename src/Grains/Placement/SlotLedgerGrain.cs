@@ -19,6 +19,13 @@ internal sealed partial class SlotLedgerGrain(
 {
     private static readonly TimeSpan ReconcilePeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Silos shutting down: still active members while their workers checkpoint, but offered to no
+    /// job, or the jobs they stop would be placed on them again. Not persisted: such a silo leaves
+    /// the cluster within its stop grace period, and then it offers nothing anyway.
+    /// </summary>
+    private readonly HashSet<string> _draining = [];
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(ReconcilePeriod, ReconcilePeriod) { KeepAlive = true });
@@ -98,9 +105,16 @@ internal sealed partial class SlotLedgerGrain(
         return Task.FromResult<IReadOnlyList<SiloView>>(views.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
     }
 
+    public Task DrainAsync(string silo)
+    {
+        if (_draining.Add(silo)) LogDraining(logger, silo);
+        return Task.CompletedTask;
+    }
+
     public async Task ReconcileAsync()
     {
         var live = ActiveMembers().Select(m => SiloPinnedPlacement.KeyOf(m.SiloAddress)).ToHashSet();
+        _draining.IntersectWith(live);
         var lost = state.State.Reservations.Where(r => r.Value.Slots.Any(s => !live.Contains(s.Silo))).ToList();
         if (lost.Count == 0) return;
         foreach (var (jobKey, entry) in lost) state.State.Reservations.Remove(jobKey);
@@ -142,7 +156,7 @@ internal sealed partial class SlotLedgerGrain(
     private List<SiloCapacity> LiveSilos()
     {
         var silos = new List<SiloCapacity>();
-        foreach (var member in ActiveMembers())
+        foreach (var member in ActiveMembers().Where(m => !_draining.Contains(SiloPinnedPlacement.KeyOf(m.SiloAddress))))
         {
             var entries = metadata.GetSiloMetadata(member.SiloAddress).Metadata;
             IReadOnlyList<DevicePool> pools;
@@ -165,6 +179,9 @@ internal sealed partial class SlotLedgerGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reserved {JobKey} attempt {Attempt} on {Slots}")]
     private static partial void LogReserved(ILogger logger, string jobKey, int attempt, string slots);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is shutting down; no job is placed on it any more")]
+    private static partial void LogDraining(ILogger logger, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} left the cluster; {JobKey} attempt {Attempt} loses its slot and is re-placed")]
     private static partial void LogSiloLost(ILogger logger, string jobKey, int attempt, string silo);

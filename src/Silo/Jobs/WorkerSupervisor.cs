@@ -5,8 +5,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Hosting;
 using Orleans.MoE.Silo.Worker;
+using Orleans.Runtime;
 
 namespace Orleans.MoE.Silo.Jobs;
 
@@ -21,6 +23,8 @@ namespace Orleans.MoE.Silo.Jobs;
 internal sealed partial class WorkerSupervisor(
     IOptions<MoeSiloOptions> options,
     IOptions<ArtifactStoreOptions> artifacts,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
     ILogger<WorkerSupervisor> logger) : IJobSupervisor, IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<(string JobKey, int Attempt), WorkerProcess> _workers = new();
@@ -98,6 +102,16 @@ internal sealed partial class WorkerSupervisor(
         var workers = _workers.Values.ToList();
         if (workers.Count == 0) return;
         LogStopping(logger, workers.Count);
+        // Before the workers stop: their jobs, interrupted, are placed again at once, and this silo is
+        // still an active member with free slots, which would be offered to them.
+        try
+        {
+            await grains.GetGrain<ISlotLedgerGrain>(0).DrainAsync(SiloPinnedPlacement.KeyOf(silo.SiloAddress)).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogDrainFailed(logger, e.Message);   // its jobs still move: a start on this silo is refused, and they are placed again
+        }
         foreach (var w in workers) w.Stop("its silo is shutting down", options.Value.StopGracePeriod);
         await Task.WhenAll(workers.Select(w => w.Exited)).WaitAsync(options.Value.StopGracePeriod + TimeSpan.FromSeconds(10), CancellationToken.None)
             .ContinueWith(_ => { }, TaskScheduler.Default);
@@ -142,6 +156,9 @@ internal sealed partial class WorkerSupervisor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopping: asking {Count} workers to checkpoint and stop")]
     private static partial void LogStopping(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell the slot ledger that this silo takes no more jobs: {Error}")]
+    private static partial void LogDrainFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{JobKey} attempt {Attempt} made no progress for {Seconds} s; stopping it as failed")]
     private static partial void LogStalled(ILogger logger, string jobKey, int attempt, double seconds);

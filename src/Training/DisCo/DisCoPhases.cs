@@ -49,6 +49,16 @@ public static class DisCoPhases
     /// <summary>The phases that may run as several ranks of one group (the fine-tunes).</summary>
     public static bool RunsOnRanks(string phase) => phase is FineTune or DenseUpcyclingControl.FineTune;
 
+    /// <summary>The training section a phase trains with, or null for a phase that does not train (prepare, integrate, evaluate...).</summary>
+    public static Config.TrainingConfig? TrainingOf(DisCoExperimentConfig config, string phase) => phase switch
+    {
+        Baseline => config.Baseline,
+        FineTune or DenseUpcyclingControl.FineTune => config.FineTune,
+        DenseUpcyclingControl.Dense => config.Submodels,
+        _ when ExpertOf(phase) is not null => config.Submodels,
+        _ => null,
+    };
+
     /// <summary>The expert of a submodel phase's name, or null for any other phase.</summary>
     public static int? ExpertOf(string phase) =>
         phase.StartsWith("submodel-", StringComparison.Ordinal) && int.TryParse(phase["submodel-".Length..], out var k) ? k : null;

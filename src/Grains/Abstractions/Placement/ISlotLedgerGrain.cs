@@ -22,4 +22,7 @@ public interface ISlotLedgerGrain : IGrainWithIntegerKey
 
     /// <summary>Drops the slots of silos that left the cluster and tells their owners.</summary>
     Task ReconcileAsync();
+
+    /// <summary>The silo (by key) is shutting down: nothing more is placed on it, so that the jobs it stops are placed elsewhere.</summary>
+    Task DrainAsync(string silo);
 }
