@@ -8,25 +8,29 @@ namespace Orleans.MoE.Cluster.Tests;
 /// (300 steps, a checkpoint every 20) to be hit mid-training, and its undisturbed run's metrics,
 /// computed once on an embedded cluster (one thread per job, so a resumed run is bit-identical).
 /// </summary>
-public sealed class FaultExperiment : IAsyncLifetime
+public class FaultExperiment(int steps, int fineTuneSteps) : IAsyncLifetime
 {
+    public FaultExperiment() : this(steps: 300, fineTuneSteps: 60)
+    {
+    }
+
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-faults-" + Guid.NewGuid().ToString("N"));
 
     public string Json { get; private set; } = "";
 
     public DisCoState Undisturbed { get; private set; } = null!;
 
-    public static string With(string corpus, string extra = "") =>
-        TestExperiments.Tiny(corpus, extra, submodelSteps: 300, fineTuneSteps: 60, stopAtBaseline: false)
+    public static string With(string corpus, string extra = "", int steps = 300, int fineTuneSteps = 60) =>
+        TestExperiments.Tiny(corpus, extra, submodelSteps: steps, fineTuneSteps: fineTuneSteps, stopAtBaseline: false)
             .Replace("\"checkpoint\": { \"every\": 2, \"keep\": 1 }", "\"checkpoint\": { \"every\": 20, \"keep\": 2 }")
-            .Replace("\"baseline\": { \"batch_size\": 4, \"context_length\": 16, \"steps\": 8,", "\"baseline\": { \"batch_size\": 4, \"context_length\": 16, \"steps\": 300,");
+            .Replace("\"baseline\": { \"batch_size\": 4, \"context_length\": 16, \"steps\": 8,", $"\"baseline\": {{ \"batch_size\": 4, \"context_length\": 16, \"steps\": {steps},");
 
     public string Corpus => Path.Combine(_root, "data", "corpus.jsonl");
 
     public async Task InitializeAsync()
     {
         TestExperiments.WriteCorpus(Path.Combine(_root, "data"));
-        Json = With(Corpus);
+        Json = With(Corpus, steps: steps, fineTuneSteps: fineTuneSteps);
         var directory = Path.Combine(_root, "undisturbed");
         await EmbeddedExperiment.RunAsync(Json, directory, timeout: TimeSpan.FromMinutes(5));
         Undisturbed = DisCoState.Open(new DisCoLayout(directory).State);

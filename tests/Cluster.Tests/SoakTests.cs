@@ -14,7 +14,7 @@ namespace Orleans.MoE.Cluster.Tests;
 /// every checkpoint left on disk must verify.
 /// </summary>
 [Collection(WorkerProcessesCollection.Name)]
-public sealed class SoakTests(FaultExperiment experiment, ITestOutputHelper output) : IClassFixture<FaultExperiment>, IDisposable
+public sealed class SoakTests(SoakTests.LongerExperiment experiment, ITestOutputHelper output) : IClassFixture<SoakTests.LongerExperiment>, IDisposable
 {
     private const int Kills = 10;
     private static readonly TimeSpan Budget = TimeSpan.FromMinutes(8);
@@ -25,6 +25,9 @@ public sealed class SoakTests(FaultExperiment experiment, ITestOutputHelper outp
     };
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-soak-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The fault tests' experiment with training phases long enough that all the kills land before it ends, also on an idle machine.</summary>
+    public sealed class LongerExperiment() : FaultExperiment(steps: 1000, fineTuneSteps: 200);
 
     public void Dispose()
     {
