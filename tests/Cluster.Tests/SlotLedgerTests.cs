@@ -28,7 +28,9 @@ public sealed class SlotLedgerTests
         Assert.Equal(granted.a.Slots.Single().Silo, again.Slots.Single().Silo);
 
         // A release frees exactly that slot. A newcomer does not jump the queue: the one waiter that
-        // asked first gets it, whatever order the waiters ask again in.
+        // asked first gets it, whatever order the waiters ask again in; each waiter that asks before
+        // it is told who asked first, each one after it that no slot is free. (The 40 requests above
+        // arrived in whatever order the runtime delivered them, so which waiter is first is found here.)
         await ledger.ReleaseAsync($"e/job-{granted.i}");
         Assert.False((await ledger.ReserveAsync(new SlotRequest { JobKey = "e/late", Attempt = 1, DeviceClass = "low-cost" })).Granted);
         var waiting = answers.Select((a, i) => (a, i)).Where(x => !x.a.Granted).Select(x => x.i).Reverse().ToList();
@@ -36,7 +38,9 @@ public sealed class SlotLedgerTests
         foreach (var i in waiting) retried.Add((i, await ledger.ReserveAsync(new SlotRequest { JobKey = $"e/job-{i}", Attempt = 1, DeviceClass = "low-cost" })));
         var winner = Assert.Single(retried, r => r.Answer.Granted);
         Assert.Equal(granted.a.Slots.Single().Silo, winner.Answer.Slots.Single().Silo);
-        Assert.Contains(retried, r => r.Answer.Waiting == $"waiting for a silo of class low-cost: e/job-{winner.Job} asked first");
+        var at = retried.IndexOf(winner);
+        Assert.All(retried.Take(at), r => Assert.Equal($"waiting for a silo of class low-cost: e/job-{winner.Job} asked first", r.Answer.Waiting));
+        Assert.All(retried.Skip(at + 1), r => Assert.Equal("waiting for a silo of class low-cost with 1 free device", r.Answer.Waiting));
     }
 
     [Fact]
