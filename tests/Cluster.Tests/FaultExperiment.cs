@@ -8,11 +8,17 @@ namespace Orleans.MoE.Cluster.Tests;
 /// (300 steps, a checkpoint every 20) to be hit mid-training, and its undisturbed run's metrics,
 /// computed once on an embedded cluster (one thread per job, so a resumed run is bit-identical).
 /// </summary>
-public class FaultExperiment(int steps, int fineTuneSteps) : IAsyncLifetime
+public class FaultExperiment : IAsyncLifetime
 {
+    private readonly int _steps;
+    private readonly int _fineTuneSteps;
+
+    // xunit needs a fixture's public constructor to be its only one.
     public FaultExperiment() : this(steps: 300, fineTuneSteps: 60)
     {
     }
+
+    protected FaultExperiment(int steps, int fineTuneSteps) => (_steps, _fineTuneSteps) = (steps, fineTuneSteps);
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "moe-faults-" + Guid.NewGuid().ToString("N"));
 
@@ -30,7 +36,7 @@ public class FaultExperiment(int steps, int fineTuneSteps) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         TestExperiments.WriteCorpus(Path.Combine(_root, "data"));
-        Json = With(Corpus, steps: steps, fineTuneSteps: fineTuneSteps);
+        Json = With(Corpus, steps: _steps, fineTuneSteps: _fineTuneSteps);
         var directory = Path.Combine(_root, "undisturbed");
         await EmbeddedExperiment.RunAsync(Json, directory, timeout: TimeSpan.FromMinutes(5));
         Undisturbed = DisCoState.Open(new DisCoLayout(directory).State);
