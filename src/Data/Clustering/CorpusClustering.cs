@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.MoE.Data.Clustering.Sharding;
 using Orleans.MoE.Data.Corpora;
 using Orleans.MoE.Data.Shards;
 using Orleans.MoE.Torch;
@@ -62,6 +63,13 @@ public sealed record CorpusClusteringOptions
 /// <c>cluster-{k}.train.tokens</c>, <c>cluster-{k}.validation.tokens</c>, <c>assignments.jsonl</c>
 /// (split, shard index, id, domain, cluster, tokens per document), <c>centroids.safetensors</c>
 /// (tensor "centroids", (K, d)), <c>report.json</c> and <c>report.txt</c>.
+/// <para>
+/// Sharded (<see cref="Run(CorpusClusteringOptions, IShardExchange)"/>), S data shards share the
+/// work: each reads and featurises its own range of the documents (see <see cref="ShardRanges"/>),
+/// takes part in sharded k-means (document frequencies and k-means sums are exchanged, never
+/// documents), and writes its documents' per-cluster token files; shard 0 then joins them, in
+/// shard order, into the same output directory one process writes, byte for byte.
+/// </para>
 /// </summary>
 public static class CorpusClustering
 {
@@ -77,7 +85,13 @@ public static class CorpusClustering
 
     private sealed record Assignment(string Split, long Index, string Id, string Domain, int Cluster, long Tokens);
 
-    public static ClusteringReport Run(CorpusClusteringOptions options)
+    public static ClusteringReport Run(CorpusClusteringOptions options) => Run(options, SingleShard.Instance);
+
+    /// <summary>
+    /// This data shard's part of the clustering; every shard calls it with the same options, at
+    /// the same time. Shard 0 writes the output directory; every shard returns the report.
+    /// </summary>
+    public static ClusteringReport Run(CorpusClusteringOptions options, IShardExchange exchange)
     {
         var log = options.Log;
         var kmeans = new KMeansOptions
@@ -87,8 +101,15 @@ public static class CorpusClustering
         };
         kmeans.Validate();
         if (options.MiniBatchDocuments is < 1) throw new ArgumentException($"mini-batches must hold at least one document, not {options.MiniBatchDocuments}", nameof(options));
-        var output = Torch.Serialization.OutputDirectory.Claim(options.OutputDirectory, Output, options.Force,
-            options.Features is DocumentFeatureSource.Embeddings embeddings ? [options.CorpusDirectory, embeddings.CheckpointPath] : [options.CorpusDirectory]);
+        if (options.MiniBatchDocuments is not null && exchange.Shards > 1) throw new ArgumentException("mini-batch k-means runs in one process; use full k-means with data shards", nameof(options));
+        var (shard, shards) = (exchange.Shard, exchange.Shards);
+        var leader = shard == 0;
+        var staging = options.OutputDirectory.TrimEnd(Path.DirectorySeparatorChar) + ".shards";
+        if (leader && shards > 1 && Directory.Exists(staging)) Directory.Delete(staging, recursive: true);   // an interrupted run's parts; before any exchange, so before any shard writes
+        var output = leader
+            ? Torch.Serialization.OutputDirectory.Claim(options.OutputDirectory, Output, options.Force,
+                options.Features is DocumentFeatureSource.Embeddings embeddings ? [options.CorpusDirectory, embeddings.CheckpointPath] : [options.CorpusDirectory])
+            : null;
         var corpus = PreparedCorpus.Open(options.CorpusDirectory);
         var tokenizer = corpus.LoadTokenizer();
         var ignored = tokenizer.SpecialTokens.Values.Select(s => s.Id).ToHashSet();
@@ -102,43 +123,59 @@ public static class CorpusClustering
             throw new ArgumentException($"{corpus.Directory} has {trainRecords.Count} training documents, fewer than the {options.Clusters} clusters asked for");
 
         using var scope = DisposeScope.Begin();
-        var trainTokens = ReadAll(train);
-        var validationTokens = ReadAll(validation);
+        var trainRange = ShardRanges.Of(trainRecords.Count, shard, shards);
+        var validationRange = ShardRanges.Of((int)validation.DocumentCount, shard, shards);
+        var trainTokens = Read(train, trainRange);
+        var validationTokens = Read(validation, validationRange);
         using var table = options.Features is DocumentFeatureSource.Embeddings e ? EmbeddingFeatures.LoadTable(e.CheckpointPath, e.TensorName) : null;
         if (table is not null && table.Size(0) < tokenizer.VocabSize)
             throw new ArgumentException($"the embedding table has {table.Size(0)} rows but the corpus tokenizer has {tokenizer.VocabSize} tokens: the checkpoint does not belong to this corpus");
 
-        log?.WriteLine($"clustering: features for {trainTokens.Count} training documents");
-        var trainFeatures = Features(options.Features, trainTokens, tokenizer, ignored, table, out var featureName); // (N, d)
-        var weights = trainRecords.Select(r => (double)r.Tokens).ToArray();
+        log?.WriteLine(shards == 1
+            ? $"clustering: features for {trainTokens.Count} training documents"
+            : $"clustering, data shard {shard} of {shards}: features for training documents [{trainRange.Start}, {trainRange.End}) of {trainRecords.Count}");
+        var trainFeatures = Features(options.Features, trainTokens, trainRecords.Count, exchange, tokenizer, ignored, table, out var featureName); // (N_shard, d)
+        var weights = trainRecords.Skip(trainRange.Start).Take(trainRange.End - trainRange.Start).Select(r => (double)r.Tokens).ToArray();
         using var result = options.MiniBatchDocuments is { } batch
             ? MiniBatchKMeans.Fit(() => trainFeatures.Split(batch), kmeans, options.MaxIterations)
-            : KMeans.Fit(trainFeatures, kmeans, weights);
+            : KMeans.Fit(trainFeatures, kmeans, exchange, weights);
         log?.WriteLine($"clustering: inertia {result.Inertia:F4} after {result.Iterations} iterations");
 
-        var validationClusters = validationTokens.Count == 0
+        var validationClusters = validation.DocumentCount == 0
             ? []
-            : KMeans.Predict(Features(options.Features, validationTokens, tokenizer, ignored, table, out _), result.Centroids, options.Metric);
+            : KMeans.Predict(Features(options.Features, validationTokens, validation.DocumentCount, exchange, tokenizer, ignored, table, out _), result.Centroids, options.Metric);
 
+        // Every document's cluster and length, in corpus order: the shards' parts joined.
+        var trainClusters = Joined(exchange, result.Assignments);
+        var allValidationClusters = Joined(exchange, validationClusters);
+        var trainLengths = Joined(exchange, trainTokens.Select(t => (long)t.Length).ToArray());
+        var validationLengths = Joined(exchange, validationTokens.Select(t => (long)t.Length).ToArray());
         var assignments = new List<Assignment>();
         for (var i = 0; i < trainRecords.Count; i++)
-            assignments.Add(new Assignment(CorpusSplits.Train, i, trainRecords[i].Id, trainRecords[i].Domain, (int)result.Assignments[i], trainTokens[i].Length));
+            assignments.Add(new Assignment(CorpusSplits.Train, i, trainRecords[i].Id, trainRecords[i].Domain, (int)trainClusters[i], trainLengths[i]));
         for (var i = 0; i < validationRecords.Count; i++)
-            assignments.Add(new Assignment(CorpusSplits.Validation, i, validationRecords[i].Id, validationRecords[i].Domain, (int)validationClusters[i], validationTokens[i].Length));
+            assignments.Add(new Assignment(CorpusSplits.Validation, i, validationRecords[i].Id, validationRecords[i].Domain, (int)allValidationClusters[i], validationLengths[i]));
 
         var domains = trainRecords.Select(r => r.Domain).ToList();
         var report = new ClusteringReport(corpus.Directory, featureName, options.Metric.ToString().ToLowerInvariant(), options.Clusters, options.Seed,
             options.Restarts, options.BalanceSlack, options.MiniBatchDocuments is not null, result.Iterations, result.Converged, result.Inertia,
-            ClusteringMetrics.Purity(result.Assignments, domains), ClusteringMetrics.NormalizedMutualInformation(result.Assignments, domains),
-            ClusteringMetrics.AdjustedRandIndex(result.Assignments, domains), Summaries(assignments, options.Clusters));
+            ClusteringMetrics.Purity(trainClusters, domains), ClusteringMetrics.NormalizedMutualInformation(trainClusters, domains),
+            ClusteringMetrics.AdjustedRandIndex(trainClusters, domains), Summaries(assignments, options.Clusters));
 
+        // Each shard writes its own documents' per-cluster token files: the final ones when it is the
+        // only shard, otherwise parts that shard 0 joins once every shard has written its own.
+        var partDirectory = Path.Combine(staging, $"shard-{shard:D3}");
+        if (shards > 1)
+        {
+            Directory.CreateDirectory(partDirectory);
+            WriteShards(partDirectory, options.Clusters, tokenizer.VocabSize, trainTokens, result.Assignments, validationTokens, validationClusters);
+            exchange.SumAll([1]);   // every part is written
+        }
+        if (output is null) return report;
         output.Replace(directory =>
         {
-            for (var k = 0; k < options.Clusters; k++)
-            {
-                WriteShard(Path.Combine(directory, ShardFile(k, CorpusSplits.Train)), tokenizer.VocabSize, trainTokens, result.Assignments, k);
-                WriteShard(Path.Combine(directory, ShardFile(k, CorpusSplits.Validation)), tokenizer.VocabSize, validationTokens, validationClusters, k);
-            }
+            if (shards == 1) WriteShards(directory, options.Clusters, tokenizer.VocabSize, trainTokens, result.Assignments, validationTokens, validationClusters);
+            else JoinParts(staging, shards, directory, options.Clusters, tokenizer.VocabSize);
             AtomicFile.Write(Path.Combine(directory, AssignmentsFile), stream =>
             {
                 var json = new JsonSerializerOptions(CorpusManifest.Json) { WriteIndented = false };
@@ -153,29 +190,64 @@ public static class CorpusClustering
             AtomicFile.Write(Path.Combine(directory, ReportFile), s => JsonSerializer.Serialize(s, report, CorpusManifest.Json));
             File.WriteAllText(Path.Combine(directory, "report.txt"), report.ToText());
         });
+        if (shards > 1) Directory.Delete(staging, recursive: true);
         log?.Write(report.ToText());
         return report;
     }
 
-    private static List<int[]> ReadAll(TokenShardReader shard)
+    private static long[] Joined(IShardExchange exchange, long[] part) => exchange.Shards == 1 ? part : exchange.GatherAll(part).SelectMany(p => p).ToArray();
+
+    private static List<int[]> Read(TokenShardReader shard, (int Start, int End) range)
     {
-        var documents = new List<int[]>((int)shard.DocumentCount);
-        for (long d = 0; d < shard.DocumentCount; d++) documents.Add(shard.DocumentTokens(d));
+        var documents = new List<int[]>(range.End - range.Start);
+        for (long d = range.Start; d < range.End; d++) documents.Add(shard.DocumentTokens(d));
         return documents;
     }
 
-    private static Tensor Features(DocumentFeatureSource source, List<int[]> documents, Tokenization.BpeTokenizer tokenizer,
-        HashSet<int> ignored, Tensor? table, out string name)
+    /// <summary>Per cluster, a training and a validation token file of the given documents, in their order.</summary>
+    private static void WriteShards(string directory, int clusters, int vocabSize, List<int[]> train, long[] trainClusters, List<int[]> validation, long[] validationClusters)
+    {
+        for (var k = 0; k < clusters; k++)
+        {
+            WriteShard(Path.Combine(directory, ShardFile(k, CorpusSplits.Train)), vocabSize, train, trainClusters, k);
+            WriteShard(Path.Combine(directory, ShardFile(k, CorpusSplits.Validation)), vocabSize, validation, validationClusters, k);
+        }
+    }
+
+    /// <summary>Each cluster's token files as the shards' parts one after another: the documents in corpus order, as one process writes them.</summary>
+    private static void JoinParts(string staging, int shards, string directory, int clusters, int vocabSize)
+    {
+        foreach (var split in new[] { CorpusSplits.Train, CorpusSplits.Validation })
+        for (var k = 0; k < clusters; k++)
+        {
+            using var writer = new TokenShardWriter(Path.Combine(directory, ShardFile(k, split)), vocabSize);
+            for (var s = 0; s < shards; s++)
+            {
+                using var part = new TokenShardReader(Path.Combine(staging, $"shard-{s:D3}", ShardFile(k, split)));
+                for (long d = 0; d < part.DocumentCount; d++) writer.AddDocument(part.DocumentTokens(d));
+            }
+            writer.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Features of a shard's documents, of a split of <paramref name="splitDocuments"/> documents in
+    /// all: TF-IDF weighs a term by its document frequency over the whole split, which the shards
+    /// add up from their own counts.
+    /// </summary>
+    private static Tensor Features(DocumentFeatureSource source, List<int[]> documents, long splitDocuments, IShardExchange exchange,
+        Tokenization.BpeTokenizer tokenizer, HashSet<int> ignored, Tensor? table, out string name)
     {
         switch (source)
         {
             case DocumentFeatureSource.HashedNgrams h:
                 name = $"hashed byte {h.Options.MinByteN}-{h.Options.MaxByteN}-grams{(h.Options.Words ? " and words" : "")}, TF-IDF, projected to {h.Options.Dimensions}";
                 var texts = documents.Select(d => tokenizer.Decode(d.Where(id => !ignored.Contains(id)).ToArray())).ToList();
-                return HashedNgramFeatures.Compute(texts, h.Options);
+                var frequencies = exchange.SumAll(HashedNgramFeatures.DocumentFrequencies(texts, h.Options));
+                return HashedNgramFeatures.Compute(texts, h.Options, frequencies, splitDocuments);
             case DocumentFeatureSource.Embeddings e:
                 name = $"mean-pooled embeddings '{e.TensorName}' of {e.CheckpointPath}";
-                return EmbeddingFeatures.MeanPooled(table!, documents, ignored);
+                return documents.Count == 0 ? Tensor.Zeros([0, table!.Size(1)]) : EmbeddingFeatures.MeanPooled(table!, documents, ignored);
             default:
                 throw new ArgumentOutOfRangeException(nameof(source), source, "unknown feature source");
         }

@@ -50,23 +50,47 @@ internal sealed class FeatureMatrix
     }
 
     /// <summary>The mean over feature dimensions of their (population) variance: scikit-learn's scale for the k-means tolerance.</summary>
-    public double MeanVariance()
+    public double MeanVariance() => MeanVariance(BlockMoments(), Rows, Columns);
+
+    /// <summary>
+    /// Per block of <see cref="LloydKernel.BlockRows"/> rows, the sum of each column and the sum of
+    /// squares, each summed from zero in row order: (blocks, d + 1) row-major. Sums over all points
+    /// are these added in block order, so a shard's blocks give the same sums as one process's.
+    /// </summary>
+    public double[] BlockMoments()
     {
-        var sums = new double[Columns];
-        var squares = 0.0;
-        for (var i = 0; i < Rows; i++)
+        var blocks = (Rows + LloydKernel.BlockRows - 1) / LloydKernel.BlockRows;
+        var moments = new double[blocks * (Columns + 1)];
+        for (var b = 0; b < blocks; b++)
         {
-            var row = Row(i);
-            for (var j = 0; j < row.Length; j++)
+            var block = moments.AsSpan(b * (Columns + 1), Columns + 1);
+            for (var i = b * LloydKernel.BlockRows; i < Math.Min(Rows, (b + 1) * LloydKernel.BlockRows); i++)
             {
-                sums[j] += row[j];
-                squares += (double)row[j] * row[j];
+                var row = Row(i);
+                for (var j = 0; j < row.Length; j++)
+                {
+                    block[j] += row[j];
+                    block[Columns] += (double)row[j] * row[j];
+                }
             }
+        }
+        return moments;
+    }
+
+    /// <summary>The mean variance from <see cref="BlockMoments"/> of <paramref name="rows"/> points (of one shard or of all, in block order).</summary>
+    public static double MeanVariance(double[] blockMoments, long rows, int columns)
+    {
+        var sums = new double[columns];
+        var squares = 0.0;
+        for (var b = 0; b < blockMoments.Length; b += columns + 1)
+        {
+            for (var j = 0; j < columns; j++) sums[j] += blockMoments[b + j];
+            squares += blockMoments[b + columns];
         }
         // Σ_j var(x_j) = E|x|² - |E x|².
         var meanSquares = 0.0;
-        foreach (var s in sums) meanSquares += s / Rows * (s / Rows);
-        return Math.Max(0, squares / Rows - meanSquares) / Columns;
+        foreach (var s in sums) meanSquares += s / rows * (s / rows);
+        return Math.Max(0, squares / rows - meanSquares) / columns;
     }
 
     private float[] ComputeSquaredNorms()

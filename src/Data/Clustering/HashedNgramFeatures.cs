@@ -72,22 +72,43 @@ public static class HashedNgramFeatures
     public static Tensor Compute(IReadOnlyList<byte[]> documents, HashedNgramOptions? options = null)
     {
         options ??= new HashedNgramOptions();
-        options.Validate();
         if (documents.Count == 0) throw new ArgumentException("no documents to featurise", nameof(documents));
-        var n = documents.Count;
-        var mask = options.Buckets - 1;
+        return Compute(documents, options, DocumentFrequencies(documents, options), documents.Count);
+    }
 
-        var documentFrequency = new int[options.Buckets];
-        Parallel.For(0, n, () => new BucketCounter(), (i, _, counts) =>
+    /// <summary>
+    /// In how many of the documents each bucket occurs (Buckets). Counts, so the counts of several
+    /// shards of a corpus add up exactly to the corpus's, in any order.
+    /// </summary>
+    public static long[] DocumentFrequencies(IReadOnlyList<byte[]> documents, HashedNgramOptions options)
+    {
+        options.Validate();
+        var mask = options.Buckets - 1;
+        var documentFrequency = new long[options.Buckets];
+        Parallel.For(0, documents.Count, () => new BucketCounter(), (i, _, counts) =>
         {
             Count(documents[i], options, mask, counts);
             for (var j = 0; j < counts.Count; j++) Interlocked.Increment(ref documentFrequency[counts[j].Bucket]);
             return counts;
         }, _ => { });
+        return documentFrequency;
+    }
 
+    /// <summary>
+    /// The features of some documents of a corpus of <paramref name="corpusDocuments"/> documents
+    /// whose document frequencies are <paramref name="documentFrequency"/> (all of a shard's
+    /// documents, weighted as in the whole corpus): (N, P).
+    /// </summary>
+    public static Tensor Compute(IReadOnlyList<byte[]> documents, HashedNgramOptions options, long[] documentFrequency, long corpusDocuments)
+    {
+        options.Validate();
+        if (documentFrequency.Length != options.Buckets)
+            throw new ArgumentException($"{documentFrequency.Length} document frequencies for {options.Buckets} buckets", nameof(documentFrequency));
+        var n = documents.Count;
+        var mask = options.Buckets - 1;
         var idf = new float[options.Buckets];
         for (var b = 0; b < idf.Length; b++)
-            idf[b] = documentFrequency[b] < options.MinDocumentFrequency ? 0f : (float)(Math.Log((1.0 + n) / (1.0 + documentFrequency[b])) + 1.0);
+            idf[b] = documentFrequency[b] < options.MinDocumentFrequency ? 0f : (float)(Math.Log((1.0 + corpusDocuments) / (1.0 + documentFrequency[b])) + 1.0);
 
         var p = options.Dimensions;
         var output = new float[(long)n * p];

@@ -1,17 +1,24 @@
+using Orleans.MoE.Data.Clustering.Sharding;
+
 namespace Orleans.MoE.Data.Clustering;
 
 /// <summary>
 /// Greedy k-means++ seeding (Arthur and Vassilvitskii 2007; the greedy form scikit-learn uses): the
 /// first centre is a uniformly drawn point; each next one is the best, by the resulting potential,
 /// of 2 + ln K candidates drawn with probability proportional to the current distance. The
-/// distances to candidates are one matrix product per round.
+/// distances to candidates are one matrix product per round. Sharded, each shard computes the
+/// distances of its own points and every shard draws from the gathered ones, alike.
 /// </summary>
 internal static class KMeansPlusPlus
 {
     /// <summary>Indices of the chosen points, in order of choice.</summary>
-    public static long[] ChooseCentres(FeatureMatrix points, int clusters, KMeansMetric metric, SeededRandom random, int threads)
+    public static long[] ChooseCentres(FeatureMatrix points, int clusters, KMeansMetric metric, SeededRandom random, int threads) =>
+        ChooseCentres(new ShardedPoints(points, SingleShard.Instance), clusters, metric, random, threads);
+
+    /// <summary>Global indices of the chosen points, in order of choice; the same on every shard.</summary>
+    public static long[] ChooseCentres(ShardedPoints points, int clusters, KMeansMetric metric, SeededRandom random, int threads)
     {
-        var n = points.Rows;
+        var n = (int)points.TotalRows;
         var trials = 2 + (int)Math.Log(clusters);
         var chosen = new long[clusters];
         chosen[0] = random.Next(n);
@@ -58,19 +65,11 @@ internal static class KMeansPlusPlus
         return 0;
     }
 
-    /// <summary>Distances from every point to each of the given points: one array of N per candidate.</summary>
-    private static float[][] Distances(FeatureMatrix points, long[] candidates, KMeansMetric metric, int threads)
+    /// <summary>Distances from every point (of every shard) to each of the given points: one array of N per candidate.</summary>
+    private static float[][] Distances(ShardedPoints points, long[] candidates, KMeansMetric metric, int threads)
     {
-        var centres = new CentroidSet(points.Gather(candidates), candidates.Length, points.Columns); // (t, d)
-        var matrix = ClusterAssignment.DistanceMatrix(points, centres, metric, threads); // (N, t) row-major
-        var n = points.Rows;
-        var result = new float[candidates.Length][];
-        for (var t = 0; t < candidates.Length; t++)
-        {
-            var column = new float[n];
-            for (long i = 0; i < n; i++) column[i] = matrix[i * candidates.Length + t];
-            result[t] = column;
-        }
-        return result;
+        var centres = new CentroidSet(points.GatherRows(candidates), candidates.Length, points.Columns); // (t, d)
+        var matrix = ClusterAssignment.DistanceMatrix(points.Local, centres, metric, threads); // (local N, t) row-major
+        return points.ConcatColumns(matrix, candidates.Length);
     }
 }

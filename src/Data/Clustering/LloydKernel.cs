@@ -34,11 +34,22 @@ internal static unsafe class LloydKernel
     public static void Assign(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads,
         long[] assignments, float[] distances, ClusterSums? sums)
     {
+        sums?.Clear();
+        Assign(points, centroids, metric, threads, assignments, distances, sums is null ? null : (_, partial, counts) => sums.Add(partial, counts));
+    }
+
+    /// <summary>The nearest centroid of every point and its distance, and each block's cluster sums and counts kept apart (for a shard).</summary>
+    public static void Assign(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads,
+        long[] assignments, float[] distances, BlockPartials partials) =>
+        Assign(points, centroids, metric, threads, assignments, distances, partials.Store);
+
+    private static void Assign(FeatureMatrix points, CentroidSet centroids, KMeansMetric metric, int threads,
+        long[] assignments, float[] distances, BlockSink? sink)
+    {
         var (k, kPadded, d) = (centroids.Count, centroids.PaddedCount, points.Columns);
         var euclidean = metric == KMeansMetric.Euclidean;
         var norms = euclidean ? points.SquaredNorms : null;
-        sums?.Clear();
-        ForEachBlock(points.Rows, threads, sums is null ? 0 : k * d, (start, rows, partial, counts) =>
+        ForEachBlock(points.Rows, threads, sink is null ? 0 : k * d, k, (start, rows, partial, counts) =>
         {
             var scores = ArrayPool<float>.Shared.Rent(rows * kPadded);
             Score(points, start, rows, centroids, scores);
@@ -57,7 +68,7 @@ internal static unsafe class LloydKernel
             }
             ArrayPool<float>.Shared.Return(scores);
             if (partial is not null) Accumulate(points, start, rows, assignments, partial, counts!);
-        }, sums);
+        }, sink);
     }
 
     /// <summary>Distances from every point to every centroid, row-major (N, K).</summary>
@@ -66,7 +77,7 @@ internal static unsafe class LloydKernel
         var (k, kPadded) = (centroids.Count, centroids.PaddedCount);
         var euclidean = metric == KMeansMetric.Euclidean;
         var norms = euclidean ? points.SquaredNorms : null;
-        ForEachBlock(points.Rows, threads, 0, (start, rows, _, _) =>
+        ForEachBlock(points.Rows, threads, 0, 0, (start, rows, _, _) =>
         {
             var scores = ArrayPool<float>.Shared.Rent(rows * kPadded);
             Score(points, start, rows, centroids, scores);
@@ -82,12 +93,9 @@ internal static unsafe class LloydKernel
     }
 
     /// <summary>Each cluster's sum of points and count, for assignments made otherwise (size-balanced).</summary>
-    public static void Sum(FeatureMatrix points, long[] assignments, int threads, ClusterSums sums)
-    {
-        var d = points.Columns;
-        sums.Clear();
-        ForEachBlock(points.Rows, threads, sums.Clusters * d, (start, rows, partial, counts) => Accumulate(points, start, rows, assignments, partial!, counts!), sums);
-    }
+    public static void Sum(FeatureMatrix points, long[] assignments, int threads, BlockPartials partials) =>
+        ForEachBlock(points.Rows, threads, partials.Clusters * points.Columns, partials.Clusters,
+            (start, rows, partial, counts) => Accumulate(points, start, rows, assignments, partial!, counts!), partials.Store);
 
     /// <summary>x·y in the kernel's fixed order.</summary>
     public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
@@ -101,13 +109,17 @@ internal static unsafe class LloydKernel
         }
     }
 
-    /// <summary>Block b is rows [b·256, ...); a round runs its blocks in parallel, each into its own partial, then adds the partials in block order.</summary>
-    private static void ForEachBlock(int rowCount, int threads, int partialSize, Action<int, int, float[]?, long[]?> block, ClusterSums? sums)
+    /// <summary>Receives block b's partial cluster sums (K, d) and counts (K), blocks in increasing order.</summary>
+    private delegate void BlockSink(int block, float[] partial, long[] counts);
+
+    /// <summary>Block b is rows [b·256, ...); a round runs its blocks in parallel, each into its own partial, then hands the partials on in block order.</summary>
+    private static void ForEachBlock(int rowCount, int threads, int partialSize, int clusters, Action<int, int, float[]?, long[]?> block, BlockSink? sink)
     {
         var blocks = (rowCount + BlockRows - 1) / BlockRows;
+        if (blocks == 0) return;   // a data shard without points
         var perRound = partialSize == 0 ? blocks : Math.Clamp(PartialFloatsPerRound / partialSize, 1, blocks);
-        var partials = sums is null ? null : new float[perRound][];
-        var counts = sums is null ? null : new long[perRound][];
+        var partials = sink is null ? null : new float[perRound][];
+        var counts = sink is null ? null : new long[perRound][];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
         for (var first = 0; first < blocks; first += perRound)
         {
@@ -117,10 +129,10 @@ internal static unsafe class LloydKernel
                 var b = first + slot;
                 float[]? partial = null;
                 long[]? count = null;
-                if (sums is not null)
+                if (sink is not null)
                 {
                     partial = partials![slot] ??= new float[partialSize];
-                    count = counts![slot] ??= new long[sums.Clusters];
+                    count = counts![slot] ??= new long[clusters];
                     Array.Clear(partial);
                     Array.Clear(count);
                 }
@@ -129,8 +141,8 @@ internal static unsafe class LloydKernel
             }
             if (threads <= 1 || inRound == 1) for (var slot = 0; slot < inRound; slot++) Run(slot);
             else Parallel.For(0, inRound, parallel, Run);
-            if (sums is null) continue;
-            for (var slot = 0; slot < inRound; slot++) sums.Add(partials![slot], counts![slot]);
+            if (sink is null) continue;
+            for (var slot = 0; slot < inRound; slot++) sink(first + slot, partials![slot], counts![slot]);
         }
     }
 
@@ -316,9 +328,53 @@ internal sealed class ClusterSums(int clusters, int columns)
         Array.Clear(Counts);
     }
 
-    public void Add(float[] partial, long[] counts)
+    public void Add(ReadOnlySpan<float> partial, ReadOnlySpan<long> counts)
     {
         for (var i = 0; i < Totals.Length; i++) Totals[i] += partial[i];
         for (var c = 0; c < Clusters; c++) Counts[c] += counts[c];
     }
+}
+
+/// <summary>
+/// Each block's partial cluster sums (K, d) and counts (K), kept apart in block order: what a shard
+/// contributes, so that the blocks of every shard are added in the one global order.
+/// </summary>
+internal sealed class BlockPartials
+{
+    public BlockPartials(int clusters, int columns, int rows)
+        : this(clusters, columns, new float[(long)Blocks(rows) * clusters * columns], new long[(long)Blocks(rows) * clusters])
+    {
+    }
+
+    public BlockPartials(int clusters, int columns, float[] totals, long[] counts)
+    {
+        (Clusters, Columns, Totals, Counts) = (clusters, columns, totals, counts);
+    }
+
+    public int Clusters { get; }
+
+    public int Columns { get; }
+
+    /// <summary>(blocks, K, d) row-major.</summary>
+    public float[] Totals { get; }
+
+    /// <summary>(blocks, K) row-major.</summary>
+    public long[] Counts { get; }
+
+    public void Store(int block, float[] partial, long[] counts)
+    {
+        var size = Clusters * Columns;
+        partial.AsSpan(0, size).CopyTo(Totals.AsSpan(block * size, size));
+        counts.AsSpan(0, Clusters).CopyTo(Counts.AsSpan(block * Clusters, Clusters));
+    }
+
+    /// <summary>Adds the blocks to <paramref name="sums"/> in block order, as one process adds them.</summary>
+    public void AddTo(ClusterSums sums)
+    {
+        var size = Clusters * Columns;
+        for (var b = 0; b < Counts.Length / Math.Max(1, Clusters); b++)
+            sums.Add(Totals.AsSpan(b * size, size), Counts.AsSpan(b * Clusters, Clusters));
+    }
+
+    private static int Blocks(int rows) => (rows + LloydKernel.BlockRows - 1) / LloydKernel.BlockRows;
 }

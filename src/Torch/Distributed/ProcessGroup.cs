@@ -32,13 +32,15 @@ public sealed class ProcessGroup : IDisposable
     {
         Store = store;
         _heartbeatStore = heartbeatStore;
-        // One-shot, re-armed after each beat: beats never overlap on the heartbeat connection.
-        _heartbeat = new Timer(_ => Beat(), null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
         _handle = handle;
         Rank = rank;
         WorldSize = worldSize;
         Timeout = timeout;
         Backend = backend;
+        // One-shot, re-armed after each beat: beats never overlap on the heartbeat connection. Armed
+        // only once the field is set, since the first beat re-arms it through the field.
+        _heartbeat = new Timer(_ => Beat(), null, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+        _heartbeat.Change(TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
     }
 
     public int Rank { get; }
