@@ -68,6 +68,21 @@ public sealed class PlacementTests
     }
 
     [Fact]
+    public void DataShardsThatMayShareSilosTakeTheCheapestFreeSlotsFirst()
+    {
+        // a: 3 devices, one busy; b dearer. Four shards: a's two free slots, then b's.
+        var a = new SiloCapacity("Sa", "a", "h", [Pool("low-cost", 0.30, devices: 3)], [1], 8);
+        var b = Silo("b", Pool("low-cost", 0.40, devices: 2));
+        var shards = new SlotRequest { JobKey = "e/cluster", Attempt = 1, DeviceClass = "low-cost", Ranks = 4, SharedSilos = true };
+        Assert.Equal(["a", "a", "b", "b"], SlotChoice.Choose(shards, [b, a]).Slots.Select(s => s.SiloName).ToList());
+        var five = SlotChoice.Choose(shards with { Ranks = 5 }, [b, a]);
+        Assert.False(five.Granted);
+        Assert.Equal("waiting for 5 free devices of class low-cost (4 now)", five.Waiting);
+        // The same request without sharing takes one slot per silo, so it cannot be placed.
+        Assert.False(SlotChoice.Choose(shards with { SharedSilos = false }, [b, a]).Granted);
+    }
+
+    [Fact]
     public void AJobGetsItsPoolsThreadsOrItsShareOfTheSilosCores()
     {
         var silo = new SiloCapacity("S", "s", "h", [Pool("low-cost", 1, devices: 3), Pool("high-memory", 2) with { ThreadsPerDevice = 5 }], [0, 0], Cores: 16);

@@ -30,9 +30,12 @@ public sealed class ProcessClusterTests : IDisposable
     [Fact]
     public async Task AnExperimentOnThreeSiloProcessesEndsWithTheEmbeddedRunsMetrics()
     {
-        var corpus = TestExperiments.WriteCorpus(Path.Combine(_root, "data"));
+        // Enough documents for two data shards (blocks of 256 training documents): the cluster runs
+        // the clustering as two DataShard jobs, the embedded run as one job, with the same result.
+        var corpus = TestExperiments.WriteCorpus(Path.Combine(_root, "data"), pairs: 200);
         var experiment = Path.Combine(_root, "tiny.json");
-        await File.WriteAllTextAsync(experiment, TestExperiments.Tiny(corpus));
+        await File.WriteAllTextAsync(experiment, TestExperiments.Tiny(corpus).Replace("\"restarts\": 2, \"seed\": 1 }", "\"restarts\": 2, \"seed\": 1, \"shards\": 2 }"));
+        Assert.Contains("\"shards\": 2", await File.ReadAllTextAsync(experiment));
 
         var redis = Started(new RedisServer());
         var artifacts = Path.Combine(_root, "artifacts");
@@ -47,7 +50,7 @@ public sealed class ProcessClusterTests : IDisposable
         Assert.Contains("report: experiments/happy/report/report.html", run.Output);
 
         var embedded = Path.Combine(_root, "embedded", "tiny");
-        await EmbeddedExperiment.RunAsync(await File.ReadAllTextAsync(experiment), embedded);
+        await EmbeddedExperiment.RunAsync(TestExperiments.Tiny(corpus), embedded);
         var onCluster = DisCoState.Open(new DisCoLayout(Path.Combine(artifacts, "experiments", "happy")).State);
         var local = DisCoState.Open(new DisCoLayout(embedded).State);
         foreach (var phase in new[] { "baseline", "submodel-0", "submodel-1", "fine_tune" })
@@ -57,6 +60,11 @@ public sealed class ProcessClusterTests : IDisposable
             Assert.Equal((double?)local.Get(phase)["held_out_loss"], (double?)onCluster.Get(phase)["held_out_loss"]);
         }
         Assert.Equal((double)local.Get("evaluate")["disco"]!["held_out_loss"]!, (double)onCluster.Get("evaluate")["disco"]!["held_out_loss"]!);
+        // The two data shards ran on the two low-cost silos and wrote the clusters one job writes, byte for byte.
+        Assert.Equal("small-a+small-b", (string?)onCluster.Get("cluster")["device"]!["silo"]);
+        var clusters = new DisCoLayout(Path.Combine(artifacts, "experiments", "happy")).Clusters;
+        foreach (var file in Directory.GetFiles(new DisCoLayout(embedded).Clusters).Select(Path.GetFileName).Where(f => f!.StartsWith("cluster-") || f == "assignments.jsonl"))
+            Assert.True(File.ReadAllBytes(Path.Combine(new DisCoLayout(embedded).Clusters, file!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(clusters, file!))), $"{file} differs");
         // The submodels ran on the low-cost silos, the rest of the training on the high-memory one.
         Assert.StartsWith("small-", (string?)onCluster.Get("submodel-0")["device"]!["silo"]);
         Assert.Equal("big", (string?)onCluster.Get("fine_tune")["device"]!["silo"]);

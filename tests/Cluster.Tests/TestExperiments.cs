@@ -27,15 +27,18 @@ internal static class TestExperiments
         }
         """;
 
-    /// <summary>Writes the two-domain corpus (words and numbers, which a byte-level model tells apart easily) and returns its path.</summary>
-    public static string WriteCorpus(string directory)
+    /// <summary>
+    /// Writes the two-domain corpus (words and numbers, which a byte-level model tells apart easily)
+    /// of <paramref name="pairs"/> documents of each, and returns its path.
+    /// </summary>
+    public static string WriteCorpus(string directory, int pairs = 60)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "corpus.jsonl");
         var random = new Random(5);
         using var corpus = new StreamWriter(path);
         string[] words = ["alpha", "beta", "gamma", "delta", "omega"];
-        for (var i = 0; i < 60; i++)
+        for (var i = 0; i < pairs; i++)
         {
             var prose = string.Join(" ", Enumerable.Range(0, 40).Select(_ => words[random.Next(words.Length)]));
             var numbers = string.Join(",", Enumerable.Range(0, 40).Select(_ => random.Next(1000)));

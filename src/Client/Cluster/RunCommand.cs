@@ -71,7 +71,7 @@ internal static partial class RunCommand
         {
             ArtifactRoot = Path.GetDirectoryName(root)!,
             StateDirectory = Path.Combine(root, "cluster-state"),
-            Pools = EmbeddedPools(config.Prices),
+            Pools = EmbeddedPools(config.Prices, config.Clustering.Shards),
         });
         var coordinator = cluster.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         await coordinator.StartAsync(new ExperimentPlan
@@ -104,10 +104,17 @@ internal static partial class RunCommand
         return await WatchCommand.WatchAsync(coordinator, experimentId);
     }
 
-    /// <summary>The embedded silo's pools: one low-cost and one high-memory device sharing this machine's cores, at the experiment's prices.</summary>
-    private static IReadOnlyList<DevicePool> EmbeddedPools(DevicePriceTable prices) =>
+    /// <summary>
+    /// The embedded silo's pools: one low-cost and one high-memory device sharing this machine's
+    /// cores, at the experiment's prices; the low-cost pool has a slot per data shard when the
+    /// clustering has several, so that they can all run at once.
+    /// </summary>
+    private static IReadOnlyList<DevicePool> EmbeddedPools(DevicePriceTable prices, int dataShards) =>
     [
-        new DevicePool { Class = DisCoJobGraph.LowCost, DollarsPerHour = prices.LowCost.DollarsPerHour, RelativeThroughput = prices.LowCost.RelativeThroughput },
+        new DevicePool
+        {
+            Class = DisCoJobGraph.LowCost, Devices = Math.Max(1, dataShards), DollarsPerHour = prices.LowCost.DollarsPerHour, RelativeThroughput = prices.LowCost.RelativeThroughput,
+        },
         new DevicePool { Class = DisCoJobGraph.HighMemory, DollarsPerHour = prices.HighMemory.DollarsPerHour, RelativeThroughput = prices.HighMemory.RelativeThroughput },
     ];
 

@@ -7,7 +7,7 @@ namespace Orleans.MoE.Grains.Experiments;
 /// (and the control's dense submodel) need only the clusters, so they run at the same time when
 /// slots allow; the fine-tunes need the baseline's final loss as their target. The device classes
 /// are the experiment's (cluster.low_cost_class and cluster.high_memory_class); a fine-tune of
-/// several ranks is one rank group.
+/// several ranks is one rank group, and so is a clustering of several data shards.
 /// </summary>
 public static class DisCoJobGraph
 {
@@ -23,7 +23,8 @@ public static class DisCoJobGraph
         var nodes = new List<JobNode>
         {
             new(DisCoPhases.Prepare, DisCoPhases.Prepare, ExperimentPhase.Preparing, low, []),
-            new(DisCoPhases.Cluster, DisCoPhases.Cluster, ExperimentPhase.Clustering, low, [DisCoPhases.Prepare]),
+            new(DisCoPhases.Cluster, DisCoPhases.Cluster, ExperimentPhase.Clustering, low, [DisCoPhases.Prepare],
+                config.Clustering.Shards > 1 ? JobKind.RankGroup : JobKind.Phase),
             new(DisCoPhases.Baseline, DisCoPhases.Baseline, ExperimentPhase.Baseline, high, [DisCoPhases.Cluster]),
         };
         nodes.AddRange(submodels.Select(s => new JobNode(s, s, ExperimentPhase.TrainingSubmodels, low, [DisCoPhases.Cluster], JobKind.ExpertSubmodel)));

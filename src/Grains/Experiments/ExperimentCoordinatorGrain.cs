@@ -304,6 +304,16 @@ internal sealed partial class ExperimentCoordinatorGrain(
             Threads = DisCoPhases.TrainingOf(_config, node.Phase)?.Threads,
         };
         if (node.Kind != JobKind.RankGroup) return request;
+        if (node.Phase == DisCoPhases.Cluster)
+        {
+            // Data shards: any number of them gives the same clustering, so a group that lost one
+            // restarts with as many as fit, on any free low-cost slots, several to a silo.
+            return request with
+            {
+                Ranks = _config.Clustering.Shards, Parallel = "data", Elastic = true, SharedSilos = true,
+                CollectiveTimeoutSeconds = cluster.CollectiveTimeoutSeconds,
+            };
+        }
         var mode = Training.Parallel.ParallelRank.ModeFor(cluster.Parallel, _config.Model);
         return request with
         {

@@ -2,14 +2,16 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
+using Orleans.MoE.Training.DisCo;
 using Orleans.Runtime;
 
 namespace Orleans.MoE.Grains.Jobs;
 
 /// <summary>
 /// One multi-rank job (see <see cref="IRankGroupGrain"/>), like Ray Train's worker group: the P slots
-/// are reserved at once on P distinct silos, rank 0's silo serves the rendezvous, and each rank runs
-/// as a <see cref="IHeadParallelRankGrain"/> on its slot. When any rank fails (its worker, or its
+/// are reserved at once (on P distinct silos for a fine-tune; data shards may share one), rank 0's
+/// silo serves the rendezvous, and each rank runs as a <see cref="IHeadParallelRankGrain"/> (or, for
+/// the clustering, a <see cref="IDataShardGrain"/>) on its slot. When any rank fails (its worker, or its
 /// silo), the others are stopped, the failure is counted once for the group, and the whole group is
 /// placed again and resumes from the last checkpoint, which reshards to any world size.
 /// </summary>
@@ -146,6 +148,7 @@ internal sealed partial class RankGroupGrain(
             reservation = await Ledger().ReserveAsync(new SlotRequest
             {
                 JobKey = request.JobKey, Attempt = attempt, DeviceClass = request.DeviceClass, Ranks = size, Owner = this.GetGrainId().ToString(),
+                SharedSilos = request.SharedSilos,
             });
             if (reservation.Granted) break;
         }
@@ -292,7 +295,10 @@ internal sealed partial class RankGroupGrain(
         return parts.Length == 2 && int.TryParse(parts[0], out var a) && int.TryParse(parts[1], out var r) ? (a, r) : null;
     }
 
-    private IHeadParallelRankGrain Rank(string name) => GrainFactory.GetGrain<IHeadParallelRankGrain>(JobKeys.Of(Request.ExperimentId, name));
+    /// <summary>A rank's grain: a data shard of the clustering, or a head-parallel rank of a fine-tune.</summary>
+    private IJobGrain Rank(string name) => Request.Phase == DisCoPhases.Cluster
+        ? GrainFactory.GetGrain<IDataShardGrain>(JobKeys.Of(Request.ExperimentId, name))
+        : GrainFactory.GetGrain<IHeadParallelRankGrain>(JobKeys.Of(Request.ExperimentId, name));
 
     private ISlotLedgerGrain Ledger() => GrainFactory.GetGrain<ISlotLedgerGrain>(0);
 

@@ -11,7 +11,8 @@ public sealed record SiloCapacity(string Silo, string Name, string Host, IReadOn
 /// <summary>
 /// The placement rule, as a pure function: among the silos whose pool of the requested class has a
 /// free slot, the cheapest per unit of throughput wins, ties broken by silo name and then address,
-/// so the same cluster always gives the same answer. A gang of R ranks takes the R best distinct silos.
+/// so the same cluster always gives the same answer. A gang of R ranks takes the R best distinct silos,
+/// or, when its ranks may share silos, the R best free slots.
 /// </summary>
 public static class SlotChoice
 {
@@ -23,6 +24,8 @@ public static class SlotChoice
             .OrderBy(c => c.Silo.Pools[c.Pool].DollarsPerThroughput)
             .ThenBy(c => c.Silo.Name, StringComparer.Ordinal)
             .ThenBy(c => c.Silo.Silo, StringComparer.Ordinal)
+            // Ranks that may share a silo take each of its free slots, the best silo's first.
+            .SelectMany(c => Enumerable.Repeat(c, request.SharedSilos ? c.Silo.Pools[c.Pool].Devices - c.Silo.Busy[c.Pool] : 1))
             .Take(request.Ranks)
             .ToList();
         if (candidates.Count < request.Ranks)
@@ -48,7 +51,9 @@ public static class SlotChoice
         var ofClass = silos.Count(s => IndexOf(s, request.DeviceClass) >= 0);
         var wanted = request.Ranks == 1
             ? $"waiting for a silo of class {request.DeviceClass} with 1 free device"
-            : $"waiting for {request.Ranks} distinct silos of class {request.DeviceClass} with a free device each ({free} now)";
+            : request.SharedSilos
+                ? $"waiting for {request.Ranks} free devices of class {request.DeviceClass} ({free} now)"
+                : $"waiting for {request.Ranks} distinct silos of class {request.DeviceClass} with a free device each ({free} now)";
         return ofClass == 0 ? $"{wanted} (no live silo declares that class)" : wanted;
     }
 }

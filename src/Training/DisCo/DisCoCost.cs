@@ -6,7 +6,8 @@ public sealed record DisCoTimes(
     double FineTuneSeconds,
     double BaselineSeconds,
     double ClusteringSeconds = 0,
-    double IntegrationSeconds = 0);
+    double IntegrationSeconds = 0,
+    int ClusteringDevices = 1);
 
 /// <summary>Dollars and hours of one experiment under a price table, by phase and in total.</summary>
 public sealed record DisCoCostReport(
@@ -17,6 +18,7 @@ public sealed record DisCoCostReport(
     double FineTuneDollars,
     double ClusteringHours,
     double ClusteringDollars,
+    int ClusteringDevices,
     double IntegrationHours,
     double IntegrationDollars,
     double BaselineHours,
@@ -70,7 +72,8 @@ public static class DisCoCostModel
             FineTuneHours: fineTune,
             FineTuneDollars: fineTune * high.DollarsPerHour,
             ClusteringHours: clustering,
-            ClusteringDollars: clustering * clusteringOn.DollarsPerHour,
+            ClusteringDollars: clustering * clusteringOn.DollarsPerHour * times.ClusteringDevices,   // every data shard's device, for the slowest one's time
+            ClusteringDevices: times.ClusteringDevices,
             IntegrationHours: integration,
             IntegrationDollars: integration * high.DollarsPerHour,
             BaselineHours: baseline,

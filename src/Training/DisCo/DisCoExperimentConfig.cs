@@ -94,6 +94,13 @@ public sealed record ClusteringSpec
     public double? BalanceSlack { get; init; }
 
     public ulong Seed { get; init; }
+
+    /// <summary>
+    /// Data shards of the clustering: on a cluster, one DataShard job per shard (on the low-cost class)
+    /// featurises its range of the documents and takes part in every k-means round. The result is the
+    /// same for any number of shards.
+    /// </summary>
+    public int Shards { get; init; } = 1;
 }
 
 public enum BackboneAveraging

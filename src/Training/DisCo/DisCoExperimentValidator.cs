@@ -37,6 +37,9 @@ public static class DisCoExperimentValidator
             $"{c.Data.ValidationFraction} is outside (0, 1); held-out perplexity needs a validation split, e.g. 0.05");
         problems.Check(c.Clustering.Restarts >= 1, "clustering.restarts", "must be at least 1");
         problems.Check(c.Clustering.BalanceSlack is null or >= 0, "clustering.balance_slack", "must be 0 or more (leave it out for plain k-means)");
+        problems.Check(c.Clustering.Shards >= 1, "clustering.shards", "must be at least 1 (1 = one clustering job)");
+        problems.Check(c.Clustering.Shards == 1 || c.Clustering.Method == PartitionMethod.Kmeans, "clustering.shards",
+            "data shards run k-means; the random partition is one job: set shards to 1 or method to kmeans");
         foreach (var (path, device) in new[] { ("prices.low_cost", c.Prices.LowCost), ("prices.high_memory", c.Prices.HighMemory) })
         {
             problems.Check(device.DollarsPerHour >= 0, $"{path}.dollars_per_hour", "must be 0 or more");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Orleans.MoE.Data.Clustering;
+using Orleans.MoE.Data.Clustering.Sharding;
 using Orleans.MoE.Data.Corpora;
 using Orleans.MoE.Model;
 using Orleans.MoE.Torch;
@@ -45,9 +46,6 @@ public static class DisCoPhases
     public const string Report = "report";
 
     public static string Submodel(int expert) => $"submodel-{expert}";
-
-    /// <summary>The phases that may run as several ranks of one group (the fine-tunes).</summary>
-    public static bool RunsOnRanks(string phase) => phase is FineTune or DenseUpcyclingControl.FineTune;
 
     /// <summary>The training section a phase trains with, or null for a phase that does not train (prepare, integrate, evaluate...).</summary>
     public static Config.TrainingConfig? TrainingOf(DisCoExperimentConfig config, string phase) => phase switch
@@ -120,13 +118,15 @@ public static class DisCoPhases
         }
         else
         {
+            // A job of several ranks is the experiment's data shards, each a rank of one process group.
             var report = CorpusClustering.Run(new CorpusClusteringOptions
             {
                 CorpusDirectory = layout.Corpus, OutputDirectory = layout.Clusters, Clusters = config.Experts,
                 Metric = config.Clustering.Metric, Restarts = config.Clustering.Restarts,
                 BalanceSlack = config.Clustering.BalanceSlack, Seed = config.Clustering.Seed, Log = c.Log,
-            });
+            }, c.Parallel is { } shards ? new ProcessGroupShardExchange(shards.Group) : SingleShard.Instance);
             tokens = report.ClusterSummaries.Select(s => s.Tokens).ToArray();
+            measurements["data_shards"] = c.Parallel?.WorldSize ?? 1;
             measurements["nmi"] = report.NormalizedMutualInformation;
             measurements["purity"] = report.Purity;
         }

@@ -101,7 +101,7 @@ public static class DisCoReport
         var p = r.Prices;
         var table = new ReportTable("Phase", "Device", "Time (h)", "Cost ($)");
         table.AddRow("Full-parameter baseline", $"{p.HighMemory.Name} x1", H(c.BaselineHours), D(c.BaselineDollars));
-        table.AddRow("Clustering (not in the paper's total)", $"{p.LowCost.Name} x1", H(c.ClusteringHours), D(c.ClusteringDollars));
+        table.AddRow("Clustering (not in the paper's total)", $"{p.LowCost.Name} x{c.ClusteringDevices}", H(c.ClusteringHours), D(c.ClusteringDollars));
         table.AddRow("S-phase: submodels (slowest x E)", $"{p.LowCost.Name} x{r.Config.Experts}", H(c.SubmodelPhaseHours), D(c.SubmodelPhaseDollars));
         table.AddRow("Integration (not in the paper's total)", $"{p.HighMemory.Name} x1", H(c.IntegrationHours), D(c.IntegrationDollars));
         table.AddRow("F-phase: fine-tune", $"{p.HighMemory.Name} x1", H(c.FineTuneHours), D(c.FineTuneDollars));

@@ -34,7 +34,8 @@ public sealed record DisCoResults(
             FineTuneSeconds: Seconds("fine_tune"),
             BaselineSeconds: Seconds("baseline"),
             ClusteringSeconds: Seconds("cluster", "wall_seconds"),
-            IntegrationSeconds: Seconds("integrate", "wall_seconds"));
+            IntegrationSeconds: Seconds("integrate", "wall_seconds"),
+            ClusteringDevices: (int?)phases["cluster"]!["data_shards"] ?? 1);
         var cost = DisCoCostModel.Evaluate(times, prices);
         var control = config.DenseUpcycling.Enabled
             ? new DenseUpcyclingResults(

@@ -34,7 +34,7 @@ public sealed record JobRequest
     /// <summary>A worker that reports no progress for this long is stopped and counted as failed; null waits forever.</summary>
     [Id(8)] public TimeSpan? StallTimeout { get; init; }
 
-    /// <summary>Ranks of one group (gang-placed on distinct silos, all or none); 1 for a job of its own.</summary>
+    /// <summary>Ranks of one group (gang-placed, all or none, on distinct silos unless <see cref="SharedSilos"/>); 1 for a job of its own.</summary>
     [Id(9)] public int Ranks { get; init; } = 1;
 
     /// <summary>For a group: the parallel mode of its ranks (head, expert, data, auto) and their collective timeout.</summary>
@@ -53,6 +53,9 @@ public sealed record JobRequest
 
     /// <summary>The grain told when the job ends (its id as text); null = the experiment's coordinator.</summary>
     [Id(15)] public string? Parent { get; init; }
+
+    /// <summary>For a group: its ranks may share a silo (data shards) instead of each taking a distinct one.</summary>
+    [Id(16)] public bool SharedSilos { get; init; }
 
     /// <summary>The key of the grain that owns the job.</summary>
     public string JobKey => JobKeys.Of(ExperimentId, Name);

@@ -1,6 +1,6 @@
 namespace Orleans.MoE.Grains.Placement;
 
-/// <summary>A request for job slots: one per rank, each on a different silo when there are several.</summary>
+/// <summary>A request for job slots: one per rank, each on a different silo when there are several (unless they may share).</summary>
 [GenerateSerializer, Immutable]
 [Alias("moe.SlotRequest")]
 public sealed record SlotRequest
@@ -12,11 +12,14 @@ public sealed record SlotRequest
 
     [Id(2)] public required string DeviceClass { get; init; }
 
-    /// <summary>Slots wanted, each on a distinct silo (a gang: all or none).</summary>
+    /// <summary>Slots wanted, all or none (a gang), each on a distinct silo unless <see cref="SharedSilos"/>.</summary>
     [Id(3)] public int Ranks { get; init; } = 1;
 
     /// <summary>The grain to tell when a reserved silo leaves the cluster (its grain id as text).</summary>
     [Id(4)] public string? Owner { get; init; }
+
+    /// <summary>The ranks may share a silo (data shards); otherwise each takes a distinct one (the ranks of a fine-tune).</summary>
+    [Id(5)] public bool SharedSilos { get; init; }
 }
 
 /// <summary>One reserved slot: the silo, the pool, and the threads a job there gets.</summary>
