@@ -6,8 +6,8 @@
 // lives only while that expert runs, computes its MLP, and adds gate · output into the tokens' rows.
 // Nothing of width d_e and no gathered copy of the inputs outlives the call: the backward keeps the
 // inputs, the gates and the order, and recomputes each expert's hidden layer from them. Accumulation
-// runs expert by expert in the order given, so results do not depend on the thread count's
-// scheduling, only on libtorch's own kernels.
+// into the tokens' rows runs expert by expert in the order given, so results do not depend on how the
+// experts were spread over threads.
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "common.h"
@@ -36,28 +36,43 @@ Hidden hidden_of(const at::Tensor& x, const at::Tensor& w_up, const at::Tensor& 
   return h;
 }
 
+// The first assignment of each expert in the grouped order.
+std::vector<int64_t> offsets_of(const std::vector<int64_t>& counts) {
+  std::vector<int64_t> offsets(counts.size() + 1, 0);
+  for (size_t e = 0; e < counts.size(); e++) offsets[e + 1] = offsets[e] + counts[e];
+  return offsets;
+}
+
 struct FusedExperts : public torch::autograd::Function<FusedExperts> {
   // rows (R, w); gates (R, k), or empty when every weight is 1; w_up, w_gate (E, d_e, w) (w_gate empty
   // unless SwiGLU); w_down (E, w, d_e); order (A) Int64: indices into the flattened (R, k) assignments,
   // grouped by expert, counts[e] of them for expert e; row of assignment a = a / k.
+  //
+  // Experts run in parallel (each one's small products on one thread beat every product split over
+  // all threads); their results are added into the tokens' rows afterwards, expert by expert in order,
+  // so the sums do not depend on which thread finished first.
   static variable_list forward(AutogradContext* ctx, const at::Tensor& rows, const at::Tensor& gates,
                                const at::Tensor& w_up, const at::Tensor& w_gate, const at::Tensor& w_down,
                                const at::Tensor& order, std::vector<int64_t> counts, int64_t k, bool swiglu) {
     auto output = at::zeros_like(rows);                                          // (R, w)
     auto source = at::div(order, k, "floor");                                    // (A) token row of each assignment
     auto flat_gates = gates.numel() > 0 ? gates.reshape({-1}) : at::Tensor();    // (R·k)
-    int64_t offset = 0;
-    for (size_t e = 0; e < counts.size(); e++) {
-      const int64_t n = counts[e];
-      if (n == 0) continue;
-      auto rows_of = source.narrow(0, offset, n);                                // (n_e)
-      auto x = rows.index_select(0, rows_of);                                    // (n_e, w), this expert's block only
-      auto hidden = hidden_of(x, w_up[e], swiglu ? w_gate[e] : at::Tensor(), swiglu);
-      auto y = at::mm(hidden.output, w_down[e].t());                             // (n_e, w)
-      if (flat_gates.defined()) y.mul_(flat_gates.index_select(0, order.narrow(0, offset, n)).unsqueeze(1));
-      output.index_add_(0, rows_of, y);
-      offset += n;
-    }
+    const auto offsets = offsets_of(counts);
+    const int64_t experts = static_cast<int64_t>(counts.size());
+    std::vector<at::Tensor> results(counts.size());                              // expert e: (n_e, w), gate-weighted
+    at::parallel_for(0, experts, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; e++) {
+        const int64_t n = counts[e];
+        if (n == 0) continue;
+        auto x = rows.index_select(0, source.narrow(0, offsets[e], n));         // (n_e, w), this expert's block only
+        auto hidden = hidden_of(x, w_up[e], swiglu ? w_gate[e] : at::Tensor(), swiglu);
+        auto y = at::mm(hidden.output, w_down[e].t());                           // (n_e, w)
+        if (flat_gates.defined()) y.mul_(flat_gates.index_select(0, order.narrow(0, offsets[e], n)).unsqueeze(1));
+        results[e] = std::move(y);
+      }
+    });
+    for (int64_t e = 0; e < experts; e++)
+      if (counts[e] > 0) output.index_add_(0, source.narrow(0, offsets[e], counts[e]), results[e]);
     ctx->save_for_backward({rows, gates, w_up, w_gate, w_down, order});
     ctx->saved_data["counts"] = counts;
     ctx->saved_data["k"] = k;
@@ -81,50 +96,56 @@ struct FusedExperts : public torch::autograd::Function<FusedExperts> {
     at::Tensor grad_up = want_weights ? at::zeros_like(w_up) : at::Tensor();
     at::Tensor grad_gate = want_weights && swiglu ? at::zeros_like(w_gate) : at::Tensor();
     at::Tensor grad_down = want_weights ? at::zeros_like(w_down) : at::Tensor();
-    if (!grad_output.defined())
-      return {grad_rows, grad_flat_gates.defined() ? grad_flat_gates.view(gates.sizes()) : at::Tensor(), grad_up,
-              grad_gate, grad_down, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    auto result = [&] {
+      return variable_list{grad_rows, grad_flat_gates.defined() ? grad_flat_gates.view(gates.sizes()) : at::Tensor(), grad_up,
+                           grad_gate, grad_down, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    };
+    if (!grad_output.defined()) return result();
 
     auto source = at::div(order, k, "floor");                                    // (A)
     auto flat_gates = gates.numel() > 0 ? gates.reshape({-1}) : at::Tensor();    // (R·k)
-    int64_t offset = 0;
-    for (size_t e = 0; e < counts.size(); e++) {
-      const int64_t n = counts[e];
-      if (n == 0) continue;
-      auto assignments = order.narrow(0, offset, n);                             // (n_e)
-      auto rows_of = source.narrow(0, offset, n);                                // (n_e)
-      auto x = rows.index_select(0, rows_of);                                    // (n_e, w)
-      auto hidden = hidden_of(x, w_up[e], swiglu ? w_gate[e] : at::Tensor(), swiglu);   // recomputed
-      auto grad_y = grad_output.index_select(0, rows_of);                        // (n_e, w), d(gate · y)
-      if (flat_gates.defined()) {
-        if (want_gates) {
-          auto y = at::mm(hidden.output, w_down[e].t());                         // (n_e, w), recomputed
-          grad_flat_gates.index_copy_(0, assignments, (grad_y * y).sum(1));      // (n_e)
+    const auto offsets = offsets_of(counts);
+    const int64_t experts = static_cast<int64_t>(counts.size());
+    std::vector<at::Tensor> grad_xs(counts.size()), grad_gate_values(counts.size());
+    at::parallel_for(0, experts, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; e++) {
+        const int64_t n = counts[e];
+        if (n == 0) continue;
+        auto assignments = order.narrow(0, offsets[e], n);                       // (n_e)
+        auto x = rows.index_select(0, source.narrow(0, offsets[e], n));         // (n_e, w)
+        auto hidden = hidden_of(x, w_up[e], swiglu ? w_gate[e] : at::Tensor(), swiglu);   // recomputed
+        auto grad_y = grad_output.index_select(0, source.narrow(0, offsets[e], n));       // (n_e, w), d(gate · y)
+        // d(gate · y)/dh = gate · (grad_y W_down): one product serves the gate's gradient ⟨grad_y, y⟩ =
+        // Σ (grad_y W_down) ⊙ h and the hidden layer's, without recomputing y.
+        auto grad_hidden = at::mm(grad_y, w_down[e]);                            // (n_e, d_e), for gate 1
+        if (flat_gates.defined()) {
+          if (want_gates) grad_gate_values[e] = (grad_hidden * hidden.output).sum(1);   // (n_e)
+          auto gate = flat_gates.index_select(0, assignments).unsqueeze(1);      // (n_e, 1)
+          grad_y = grad_y * gate;                                                // (n_e, w)
+          grad_hidden.mul_(gate);
         }
-        grad_y = grad_y * flat_gates.index_select(0, assignments).unsqueeze(1);   // (n_e, w), dy
-      }
-      if (want_weights) grad_down[e].copy_(at::mm(grad_y.t(), hidden.output));   // (w, d_e)
-      auto grad_hidden = at::mm(grad_y, w_down[e]);                              // (n_e, d_e)
-      at::Tensor grad_x;
-      if (swiglu) {
-        auto silu_gate = at::silu(hidden.gate);
-        auto grad_up_pre = grad_hidden * silu_gate;                                              // (n_e, d_e)
-        auto grad_gate_pre = at::silu_backward(grad_hidden * hidden.up, hidden.gate);            // (n_e, d_e)
-        if (want_weights) {
-          grad_up[e].copy_(at::mm(grad_up_pre.t(), x));                          // (d_e, w)
-          grad_gate[e].copy_(at::mm(grad_gate_pre.t(), x));                      // (d_e, w)
+        if (want_weights) grad_down[e].copy_(at::mm(grad_y.t(), hidden.output));   // (w, d_e)
+        if (swiglu) {
+          auto grad_up_pre = grad_hidden * at::silu(hidden.gate);                                  // (n_e, d_e)
+          auto grad_gate_pre = at::silu_backward(grad_hidden * hidden.up, hidden.gate);            // (n_e, d_e)
+          if (want_weights) {
+            grad_up[e].copy_(at::mm(grad_up_pre.t(), x));                        // (d_e, w)
+            grad_gate[e].copy_(at::mm(grad_gate_pre.t(), x));                    // (d_e, w)
+          }
+          if (want_rows) grad_xs[e] = at::mm(grad_up_pre, w_up[e]).add_(at::mm(grad_gate_pre, w_gate[e]));   // (n_e, w)
+        } else {
+          auto grad_pre = at::gelu_backward(grad_hidden, hidden.up);             // (n_e, d_e)
+          if (want_weights) grad_up[e].copy_(at::mm(grad_pre.t(), x));           // (d_e, w)
+          if (want_rows) grad_xs[e] = at::mm(grad_pre, w_up[e]);                 // (n_e, w)
         }
-        if (want_rows) grad_x = at::mm(grad_up_pre, w_up[e]).add_(at::mm(grad_gate_pre, w_gate[e]));   // (n_e, w)
-      } else {
-        auto grad_pre = at::gelu_backward(grad_hidden, hidden.up);               // (n_e, d_e)
-        if (want_weights) grad_up[e].copy_(at::mm(grad_pre.t(), x));             // (d_e, w)
-        if (want_rows) grad_x = at::mm(grad_pre, w_up[e]);                       // (n_e, w)
       }
-      if (want_rows) grad_rows.index_add_(0, rows_of, grad_x);
-      offset += n;
+    });
+    for (int64_t e = 0; e < experts; e++) {
+      if (counts[e] == 0) continue;
+      if (want_rows) grad_rows.index_add_(0, source.narrow(0, offsets[e], counts[e]), grad_xs[e]);
+      if (want_gates) grad_flat_gates.index_copy_(0, order.narrow(0, offsets[e], counts[e]), grad_gate_values[e]);
     }
-    return {grad_rows, grad_flat_gates.defined() ? grad_flat_gates.view(gates.sizes()) : at::Tensor(), grad_up,
-            grad_gate, grad_down, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return result();
   }
 };
 
