@@ -46,11 +46,20 @@ internal static class RoutedLayerBenchmark
         var tokens = o.Batch * o.SequenceLength;
         Console.WriteLine($"routed layer forward + backward, {tokens} tokens, {TorchRuntime.Threads} threads; ratio = reference / fused (median of pairs)");
         Console.WriteLine($"{"layer",-22} {"reference ms",13} {"fused ms",9} {"ratio",6}");
+        var breakdowns = new List<(string Name, double Layer, double Router, double Experts)>();
         foreach (var (name, ffn) in Layers)
         {
-            var (reference, fused, ratio) = TimeLayer(ffn, tokens, o);
+            var (reference, fused, ratio, router, experts) = TimeLayer(ffn, tokens, o);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22} {reference * 1e3,13:F1} {fused * 1e3,9:F1} {ratio,6:F2}"));
+            breakdowns.Add((name, fused, router, experts));
         }
+        Console.WriteLine();
+        Console.WriteLine("fused layer, split (medians, ms): the router call and the expert call alone, forward + backward; the rest is the");
+        Console.WriteLine("layer's own projections (W_in, W_out, or none for MoE), layout copies and managed calls");
+        Console.WriteLine($"{"layer",-22} {"layer",7} {"router",7} {"experts",8} {"rest",6} {"experts share",14}");
+        foreach (var (name, layer, router, experts) in breakdowns)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-22} {layer * 1e3,7:F1} {router * 1e3,7:F1} {experts * 1e3,8:F1} {(layer - router - experts) * 1e3,6:F1} {experts / layer,14:P0}"));
         if (selfCommand is null) return 0;
         Console.WriteLine();
         Console.WriteLine($"peak resident memory of {PeakMemoryChild.Steps} training steps (4 blocks, batch {o.Batch} x {o.SequenceLength}), one process per kernel; growth over the resident size before the first step");
@@ -68,7 +77,13 @@ internal static class RoutedLayerBenchmark
     /// <summary>The model of one row of the table (used by the memory child).</summary>
     public static ModelConfig ModelOf(string name, RoutedKernels kernels) => Model(Layers.Single(l => l.Name == name).Ffn(kernels));
 
-    private static (double Reference, double Fused, double Ratio) TimeLayer(Func<RoutedKernels, FfnConfig> ffn, int tokens, TrainingBenchOptions o)
+    /// <summary>
+    /// Both kernels' layer forward + backward, alternating; then the fused layer's router and expert calls
+    /// alone on the same shapes (the rows of every group, (G, n, w), drawn at random and routed by the layer's
+    /// own router), to show which part bounds the layer.
+    /// </summary>
+    private static (double Reference, double Fused, double Ratio, double Router, double Experts) TimeLayer(
+        Func<RoutedKernels, FfnConfig> ffn, int tokens, TrainingBenchOptions o)
     {
         using var scope = DisposeScope.Begin();
         var layers = new[] { RoutedKernels.Reference, RoutedKernels.Fused }.Select(k =>
@@ -107,8 +122,52 @@ internal static class RoutedLayerBenchmark
                 samples[which][r] = Sample(layers[which]);
             }
         }
+        var (routerSeconds, expertSeconds) = TimeParts((RoutedFeedForward)layers[1], tokens, o);
         foreach (var layer in layers) layer.Dispose();
         var ratio = ConfigResult.Median(samples[0].Zip(samples[1], (a, b) => a / b).ToArray());
-        return (ConfigResult.Median(samples[0]), ConfigResult.Median(samples[1]), ratio);
+        return (ConfigResult.Median(samples[0]), ConfigResult.Median(samples[1]), ratio, routerSeconds, expertSeconds);
+    }
+
+    private static (double Router, double Experts) TimeParts(RoutedFeedForward layer, int tokens, TrainingBenchOptions o)
+    {
+        using var scope = DisposeScope.Begin();
+        var (router, bank) = layer switch
+        {
+            MoeFeedForward m => ((Tensor)m.Router.Unsqueeze(0), m.Experts),
+            MultiHeadLatentMoeFeedForward h => (h.Router, h.Experts),
+            _ => throw new ArgumentException($"no split for {layer.GetType().Name}"),
+        };
+        var (groups, width) = (router.Size(0), router.Size(2));
+        using var generator = new Generator(4);
+        var rows = Tensor.Randn([groups, tokens, width], generator).RequiresGrad_();   // (G, n, w)
+        var probeGates = Tensor.Randn([groups * tokens, layer.TopK], generator);
+        var probeRows = Tensor.Randn([groups * tokens, width], generator);
+        FusedRoute routed;
+        using (GradMode.NoGrad()) routed = FusedRouting.Route(rows, router, layer.BalancingBias, layer.TopK);
+        var counts = routed.Counts.ToArray<long>();
+        var gates = routed.Gates.Detach().RequiresGrad_();
+
+        double Time(Action step)
+        {
+            var times = new double[o.Repetitions];
+            for (var i = 0; i < o.WarmupSteps + o.Repetitions; i++)
+            {
+                using var inner = DisposeScope.Begin();
+                Thread.Sleep(TrainingBenchmark.Settle);
+                var start = Stopwatch.GetTimestamp();
+                step();
+                if (i >= o.WarmupSteps) times[i - o.WarmupSteps] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                rows.ZeroGrad();
+                gates.ZeroGrad();
+                layer.ZeroGrad();
+            }
+            return ConfigResult.Median(times);
+        }
+
+        var routerSeconds = Time(() => (FusedRouting.Route(rows, router, layer.BalancingBias, layer.TopK).Gates * probeGates).Sum().Backward());
+        var flat = rows.View(groups * tokens, width);
+        var expertSeconds = Time(() =>
+            (FusedRouting.Experts(flat, gates, routed.Order, counts, bank.WUp, bank.WGate, bank.WDown, bank.WGate is not null) * probeRows).Sum().Backward());
+        return (routerSeconds, expertSeconds);
     }
 }
