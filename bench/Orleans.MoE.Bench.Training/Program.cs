@@ -4,13 +4,17 @@ using Orleans.MoE.Config;
 using Orleans.MoE.Torch;
 
 // Training throughput and MFU of the C# trainer against the same model in PyTorch eager (Debian's
-// python3-torch, the same libtorch), measured in the same run. Figures are printed, never asserted;
-// see bench/README.md for how to read them.
+// python3-torch, the same libtorch), measured in the same run; with `routed` first, the routed layers'
+// fused kernels against the reference ones and the peak memory of training steps with each. Figures
+// are printed, never asserted; see bench/README.md for how to read them.
+
+if (args.Length > 0 && args[0] == PeakMemoryChild.Command) return PeakMemoryChild.Run(args[1..]);
+var routedLayers = args.Length > 0 && args[0] == "routed";
 
 TrainingBenchOptions options;
 try
 {
-    options = TrainingBenchOptions.Parse(args);
+    options = TrainingBenchOptions.Parse(routedLayers ? args[1..] : args);
 }
 catch (ArgumentException e)
 {
@@ -20,6 +24,11 @@ catch (ArgumentException e)
 
 try
 {
+    if (routedLayers)
+    {
+        TorchRuntime.Threads = options.Threads;
+        return RoutedLayerBenchmark.Run(options, Environment.ProcessPath);
+    }
     return Run(options);
 }
 catch (Exception e) when (e is InvalidOperationException or IOException or ConfigException or ArgumentException)

@@ -1,3 +1,5 @@
+using Orleans.MoE.Model.Config;
+
 namespace Orleans.MoE.Bench.Training;
 
 /// <summary>What the benchmark runs: the model files, the batch, the threads (both sides) and the repetitions.</summary>
@@ -10,7 +12,8 @@ internal sealed record TrainingBenchOptions(
     int Repetitions,
     int StepsPerSample,
     int PhaseSteps,
-    string Python)
+    string Python,
+    RoutedKernels? Kernels = null)
 {
     /// <summary>The two model files under configs/ (relative to this project's folder).</summary>
     public static readonly string[] DefaultConfigs = ["moe_small.json", "mh_latent_moe_small.json"];
@@ -46,10 +49,22 @@ internal sealed record TrainingBenchOptions(
                 case "--python": o = o with { Python = Value() }; break;
                 case "--phases": o = o with { PhaseSteps = Positive() }; break;
                 case "--quick": o = o with { WarmupSteps = 2, Repetitions = 3 }; break;
+                case "--kernels":
+                    o = o with
+                    {
+                        Kernels = Value() switch
+                        {
+                            "fused" => RoutedKernels.Fused,
+                            "reference" => RoutedKernels.Reference,
+                            var other => throw new ArgumentException($"option --kernels takes fused or reference, got '{other}'"),
+                        },
+                    };
+                    break;
                 default:
                     throw new ArgumentException(
                         $"unknown option '{args[i]}'; known: --config FILE (repeatable), --batch N, --seq N, --threads N, " +
-                        "--warmup N, --reps N, --steps-per-sample N, --phases N, --python PATH, --quick");
+                        "--warmup N, --reps N, --steps-per-sample N, --phases N, --python PATH, --quick, --kernels fused|reference " +
+                        "(the routed layers' kernels, overriding the model files'); `routed` as the first argument runs the routed-layer benchmark");
             }
         }
         return configs.Count > 0 ? o with { Configs = configs } : o;

@@ -22,6 +22,8 @@ internal static class TrainingBenchmark
     {
         var name = Path.GetFileNameWithoutExtension(configPath);
         var config = ModelConfigLoader.LoadFile(configPath);
+        if (o.Kernels is { } kernels && config.Layers.Ffn.Moe is { } moe)
+            config = config with { Layers = config.Layers with { Ffn = config.Layers.Ffn with { Moe = moe with { Kernels = kernels } } } };
         if (config.MaxSeqLen < o.SequenceLength)
             throw new ArgumentException($"{configPath}: max_seq_len is {config.MaxSeqLen}, below the benchmark's sequence length {o.SequenceLength}; " +
                                         "raise max_seq_len or pass a smaller --seq");

@@ -268,6 +268,25 @@ MOE_API int32_t moe_traffic_counter_new(moe_traffic_counter* out);
 MOE_API int32_t moe_traffic_counter_free(moe_traffic_counter counter);
 MOE_API int32_t moe_traffic_counter_read(moe_traffic_counter counter, int64_t* values, int32_t reset);
 
+/* ---- fused routed layers (fused_router.cpp, fused_experts.cpp) ---------------------------- */
+/* x (G, n, d), router (G, N_e, d), bias (G, N_e): the logits x·routerᵀ of each group, computed
+ * chunk_rows tokens at a time (0: a block of about 64 Ki logits), top-k of logits + bias, and the
+ * softmax over the k selected unbiased logits. Outputs: gates (G·n, k) in x's dtype, differentiable
+ * in x and router (the bias only selects); expert_ids (G·n·k) Int64 global ids g·N_e + e, row-major
+ * over (G, n, k); counts (G·N_e) Int64; order (G·n·k) Int64, the assignments grouped by expert
+ * (a stable sort of expert_ids). */
+MOE_API int32_t moe_fused_route(moe_tensor x, moe_tensor router, moe_tensor bias, int64_t k, int64_t chunk_rows,
+                                moe_tensor* gates, moe_tensor* expert_ids, moe_tensor* counts, moe_tensor* order);
+enum moe_expert_activation { MOE_EXPERT_GELU = 0, MOE_EXPERT_SWIGLU = 1 };
+/* rows (R, w); gates (R, k), or null when rows are already grouped by expert (weight 1, order null);
+ * order (A) Int64 indices into the flattened (R, k) assignments grouped by expert, counts[e] of them
+ * for expert e (experts entries on the host); w_up, w_gate (E..., d_e, w) with w_gate null unless
+ * SwiGLU; w_down (E..., w, d_e). out (R, w): Σ over a row's assignments of gate · expert(row), as one
+ * autograd node whose backward recomputes the experts' hidden layers. */
+MOE_API int32_t moe_fused_experts(moe_tensor rows, moe_tensor gates, moe_tensor order, const int64_t* counts,
+                                  int32_t experts, moe_tensor w_up, moe_tensor w_gate, moe_tensor w_down,
+                                  int32_t activation, moe_tensor* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 using Orleans.MoE.Model.Blocks;
+using Orleans.MoE.Model.Config;
 using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
 
@@ -11,19 +12,24 @@ namespace Orleans.MoE.Model.Tests;
 public class ReferenceFixtureTests
 {
     [Theory]
-    [InlineData("ffn_mlp_gelu")]
-    [InlineData("ffn_mlp_swiglu")]
-    [InlineData("ffn_moe_gelu")]
-    [InlineData("ffn_moe_swiglu")]
-    [InlineData("ffn_latent_moe")]
-    [InlineData("ffn_mh_latent_moe")]
-    [InlineData("ffn_mh_latent_moe_swiglu")]
-    public void FeedForwardMatchesPyTorch(string name)
+    [InlineData("ffn_mlp_gelu", RoutedKernels.Fused)]
+    [InlineData("ffn_mlp_swiglu", RoutedKernels.Fused)]
+    [InlineData("ffn_moe_gelu", RoutedKernels.Fused)]
+    [InlineData("ffn_moe_gelu", RoutedKernels.Reference)]
+    [InlineData("ffn_moe_swiglu", RoutedKernels.Fused)]
+    [InlineData("ffn_moe_swiglu", RoutedKernels.Reference)]
+    [InlineData("ffn_latent_moe", RoutedKernels.Fused)]
+    [InlineData("ffn_latent_moe", RoutedKernels.Reference)]
+    [InlineData("ffn_mh_latent_moe", RoutedKernels.Fused)]
+    [InlineData("ffn_mh_latent_moe", RoutedKernels.Reference)]
+    [InlineData("ffn_mh_latent_moe_swiglu", RoutedKernels.Fused)]
+    [InlineData("ffn_mh_latent_moe_swiglu", RoutedKernels.Reference)]
+    public void FeedForwardMatchesPyTorch(string name, RoutedKernels kernels)
     {
         using var scope = DisposeScope.Begin();
         using var fx = Fixture.Load(name);
         using var init = new WeightInit(seed: 1, std: 0.02, numLayers: fx.Config.NumLayers);
-        using var ffn = TransformerBlock.CreateFfn(fx.Config, 0, init);
+        using var ffn = TransformerBlock.CreateFfn(WithKernels(fx.Config, kernels), 0, init);
         ffn.LoadStateDict(fx.WithPrefix("param."));
 
         var x = fx["input.x"].Clone().RequiresGrad_();
@@ -57,14 +63,17 @@ public class ReferenceFixtureTests
     }
 
     [Theory]
-    [InlineData("model_moe")]
-    [InlineData("model_mh_latent_moe")]
-    [InlineData("model_latent_moe")]
-    public void WholeModelMatchesPyTorch(string name)
+    [InlineData("model_moe", RoutedKernels.Fused)]
+    [InlineData("model_moe", RoutedKernels.Reference)]
+    [InlineData("model_mh_latent_moe", RoutedKernels.Fused)]
+    [InlineData("model_mh_latent_moe", RoutedKernels.Reference)]
+    [InlineData("model_latent_moe", RoutedKernels.Fused)]
+    [InlineData("model_latent_moe", RoutedKernels.Reference)]
+    public void WholeModelMatchesPyTorch(string name, RoutedKernels kernels)
     {
         using var scope = DisposeScope.Begin();
         using var fx = Fixture.Load(name);
-        using var model = new Transformer(fx.Config);
+        using var model = new Transformer(WithKernels(fx.Config, kernels));
         model.LoadStateDict(fx.WithPrefix("param."));
 
         var output = model.Forward(fx["input.tokens"], fx["input.targets"]);
@@ -87,6 +96,12 @@ public class ReferenceFixtureTests
             Numerics.AssertClose(fx[$"bias_after.{biasName}"], ffn.BalancingBias, biasName + " after one update", 1e-6);
         }
     }
+
+    /// <summary>The fixture's model with its routed layers computed by the given kernels (unchanged for dense FFNs).</summary>
+    private static ModelConfig WithKernels(ModelConfig config, RoutedKernels kernels) =>
+        config.Layers.Ffn.Moe is { } moe
+            ? config with { Layers = config.Layers with { Ffn = config.Layers.Ffn with { Moe = moe with { Kernels = kernels } } } }
+            : config;
 
     /// <summary>Every parameter has a reference gradient and matches it, and the reference has no gradient the model lacks.</summary>
     private static void AssertEveryGradient(Fixture fx, IEnumerable<(string Name, Tensor Parameter)> parameters)

@@ -131,6 +131,24 @@ public sealed record MoeConfig
     public required int ExpertDim { get; init; }
 
     public Activation Activation { get; init; } = Activation.Gelu;
+
+    /// <summary>
+    /// How the router and the experts are computed: fused (one native call each, hidden layers recomputed
+    /// in the backward) or reference (the composition of tensor operations the fused kernels are checked
+    /// against). Both give the same results within float32 rounding.
+    /// </summary>
+    [Description("choose how routing and experts are computed: fused (faster) or reference (the composed tensor operations)")]
+    public RoutedKernels Kernels { get; init; } = RoutedKernels.Fused;
+}
+
+/// <summary>The implementation of a routed layer's router and expert bank.</summary>
+public enum RoutedKernels
+{
+    /// <summary>Native fused kernels: chunked router logits, one grouped pass over the experts.</summary>
+    Fused,
+
+    /// <summary>Tensor operations composed in managed code, one autograd node each: the numerical reference.</summary>
+    Reference,
 }
 
 public sealed record LatentConfig

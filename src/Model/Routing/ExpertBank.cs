@@ -15,6 +15,11 @@ namespace Orleans.MoE.Model.Routing;
 /// assignments are sorted by expert so each expert multiplies one contiguous block of rows, and the
 /// gate-weighted results are added back to their tokens.
 /// </para>
+/// <para>
+/// With the fused kernels (<see cref="RoutedKernels.Fused"/>) that whole pass is one native call and one
+/// autograd node: no gathered copy of the inputs and no hidden layer is kept for the backward, which
+/// recomputes them expert by expert. The reference kernels compose the same steps from tensor operations.
+/// </para>
 /// </summary>
 public sealed class ExpertBank : Module
 {
@@ -23,10 +28,12 @@ public sealed class ExpertBank : Module
     /// <param name="groupShape">the leading dimensions of the whole layer, (N_e) or (N_h, N_e); their product is the number of experts</param>
     /// <param name="scaledOutput">whether the down-projection writes into the residual stream (std / sqrt(2 n_layers))</param>
     /// <param name="slice">the rows of dimension 0 (experts, or heads) this bank holds; null for all of them</param>
+    /// <param name="kernels">fused native kernels, or the composed reference operations</param>
     public ExpertBank(long[] groupShape, int width, int expertDim, Activation activation, bool scaledOutput, WeightInit init,
-        RowSlice? slice = null)
+        RowSlice? slice = null, RoutedKernels kernels = RoutedKernels.Fused)
     {
         _activation = activation;
+        Kernels = kernels;
         Width = width;
         ExpertDim = expertDim;
         Slice = slice ?? new RowSlice(0, groupShape[0], groupShape[0]);
@@ -46,7 +53,12 @@ public sealed class ExpertBank : Module
 
     public int Width { get; }
 
+    /// <summary>Fused native kernels, or the composed reference operations.</summary>
+    public RoutedKernels Kernels { get; }
+
     public int ExpertDim { get; }
+
+    private bool Swiglu => _activation == Activation.Swiglu;
 
     /// <summary>(group..., d_e, width), SwiGLU only.</summary>
     public Parameter? WGate { get; }
@@ -60,13 +72,19 @@ public sealed class ExpertBank : Module
     /// <summary>
     /// rows (R, width); expertIds (R·k) Int64 in [0, Count), row-major over (R, k); gates (R, k);
     /// counts[e] = how many entries of expertIds equal e (already on the host: they size the groups).
+    /// order, when the router computed it, is the assignments grouped by expert (a stable argsort of expertIds).
     /// Returns (R, width): for each row, the sum over its k experts of gate · expert(row).
     /// </summary>
-    public Tensor Apply(Tensor rows, Tensor expertIds, Tensor gates, long[] counts)
+    public Tensor Apply(Tensor rows, Tensor expertIds, Tensor gates, long[] counts, Tensor? order = null)
     {
         using var scope = DisposeScope.Begin();
+        if (Kernels == RoutedKernels.Fused)
+        {
+            var grouping = order ?? expertIds.ArgSort(stable: true);                              // (R·k)
+            return scope.MoveToOuter(FusedRouting.Experts(rows, gates, grouping, counts, WUp, WGate, WDown, Swiglu)); // (R, width)
+        }
         var k = gates.Size(-1);
-        var order = expertIds.ArgSort(stable: true);                  // (R·k) assignments grouped by expert
+        order = expertIds.ArgSort(stable: true);                       // (R·k) assignments grouped by expert
         var sourceRow = order.FloorDivide(k);                          // (R·k) the token row of each assignment
         var grouped = rows.IndexSelect(0, sourceRow);                  // (R·k, width), expert e's rows contiguous
         var groupedGates = gates.Flatten().IndexSelect(0, order);      // (R·k)
@@ -86,6 +104,8 @@ public sealed class ExpertBank : Module
     public Tensor ApplyGrouped(Tensor grouped, long[] counts)
     {
         using var scope = DisposeScope.Begin();
+        if (Kernels == RoutedKernels.Fused)
+            return scope.MoveToOuter(FusedRouting.Experts(grouped, null, null, counts, WUp, WGate, WDown, Swiglu));   // (Σ counts, width)
         var blocks = grouped.Split(counts);                                           // Count x (n_e, width)
         var ups = WUp.View(Count * ExpertDim, Width).Split(ExpertDim);                 // Count x (d_e, width)
         var downs = WDown.View(Count * Width, ExpertDim).Split(Width);                // Count x (width, d_e)

@@ -26,7 +26,7 @@ public sealed class LatentMoeFeedForward : RoutedFeedForward
         Router = RegisterParameter("router", init.Normal(moe.NumExperts, dModel));
         WDown = RegisterParameter("w_latent_down", init.Normal(LatentDim, dModel));
         var slice = (partition ?? ExpertPartition.Whole).Of(moe.NumExperts, "experts");
-        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], LatentDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init, slice));
+        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], LatentDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init, slice, moe.Kernels));
         WUp = RegisterParameter("w_latent_up", init.OutputProjection(dModel, LatentDim));
         PartialTensors = ExpertTensors(Experts);
     }
@@ -54,9 +54,7 @@ public sealed class LatentMoeFeedForward : RoutedFeedForward
     public override FfnOutput Forward(Tensor x)
     {
         using var scope = DisposeScope.Begin();
-        var n = x.Size(0);
-        var logits = Functional.Linear(x, Router).View(1, n, NumExperts);                 // (1, N, N_e)
-        var routed = Route(logits);
+        var routed = Route(x.Unsqueeze(0), Router.Unsqueeze(0));                          // one group: (1, N, d), (1, N_e, d)
         var latent = Functional.Linear(x, WDown);                                          // (N, ℓ)
         var mixed = ApplyExperts(Experts, ExpertDispatch, latent, routed);                 // (N, ℓ)
         var output = Functional.Linear(mixed, WUp);                                        // (N, d)

@@ -22,7 +22,7 @@ public sealed class MoeFeedForward : RoutedFeedForward
     {
         Router = RegisterParameter("router", init.Normal(moe.NumExperts, dModel));
         var slice = (partition ?? ExpertPartition.Whole).Of(moe.NumExperts, "experts");
-        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], dModel, moe.ExpertDim, moe.Activation, scaledOutput: true, init, slice));
+        Experts = RegisterModule("experts", new ExpertBank([moe.NumExperts], dModel, moe.ExpertDim, moe.Activation, scaledOutput: true, init, slice, moe.Kernels));
         PartialTensors = ExpertTensors(Experts);
     }
 
@@ -41,9 +41,7 @@ public sealed class MoeFeedForward : RoutedFeedForward
     public override FfnOutput Forward(Tensor x)
     {
         using var scope = DisposeScope.Begin();
-        var n = x.Size(0);
-        var logits = Functional.Linear(x, Router).View(1, n, NumExperts);                // (1, N, N_e)
-        var routed = Route(logits);
+        var routed = Route(x.Unsqueeze(0), Router.Unsqueeze(0));                          // one group: (1, N, d), (1, N_e, d)
         var output = ApplyExperts(Experts, ExpertDispatch, x, routed);                    // (N, d)
         return new FfnOutput(scope.MoveToOuter(output), routed.AuxLoss is { } aux ? scope.MoveToOuter(aux) : null);
     }

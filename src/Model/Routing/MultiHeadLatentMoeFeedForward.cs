@@ -41,7 +41,7 @@ public sealed class MultiHeadLatentMoeFeedForward : RoutedFeedForward
         WIn = RegisterParameter("w_in", init.Normal(width, dModel));
         Router = RegisterParameter("router", init.Normal([NumHeads, moe.NumExperts, HeadDim], localHeads));
         Experts = RegisterModule("experts",
-            new ExpertBank([NumHeads, moe.NumExperts], HeadDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init, localHeads));
+            new ExpertBank([NumHeads, moe.NumExperts], HeadDim, moe.ExpertDim, moe.Activation, scaledOutput: false, init, localHeads, moe.Kernels));
         WOut = RegisterParameter("w_out", init.OutputProjection(dModel, width));
         PartialTensors = ExpertTensors(Experts, "router", "balancing_bias");
     }
@@ -84,10 +84,9 @@ public sealed class MultiHeadLatentMoeFeedForward : RoutedFeedForward
             .View(n, NumHeads, HeadDim).Transpose(0, 1).Contiguous();                  // (N_h, N, d_h)
         var local = HeadExchange?.ToHeadOwners(subTokens) ?? subTokens;                // (H, M, d_h); M = P·N tokens of every rank
         var m = local.Size(1);
-        var logits = local.MatMul(Router.Transpose(-2, -1));                           // (H, M, N_e)
-        var routed = Route(logits);
+        var routed = Route(local, Router);                                             // H groups: (H, M, d_h), (H, N_e, d_h)
         var rows = local.View(Groups * m, HeadDim);                                    // (H · M, d_h)
-        var mixed = Experts.Apply(rows, routed.ExpertIds, routed.Gates, routed.Counts) // (H · M, d_h)
+        var mixed = Experts.Apply(rows, routed.ExpertIds, routed.Gates, routed.Counts, routed.Order)   // (H · M, d_h)
             .View(Groups, m, HeadDim);                                                 // (H, M, d_h)
         var back = HeadExchange?.ToTokenOwners(mixed) ?? mixed;                        // (N_h, N, d_h)
         var merged = back.Transpose(0, 1)                                              // (N, N_h, d_h)

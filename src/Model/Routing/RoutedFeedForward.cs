@@ -26,6 +26,7 @@ public abstract class RoutedFeedForward : FeedForward
         _labelGroups = labelGroups || groups > 1;
         NumExperts = moe.NumExperts;
         TopK = moe.TopK;
+        Kernels = moe.Kernels;
         _balancing = balancing;
         // (G, N_e): the aux-free bias, used for expert selection only, never in the gate values. A buffer,
         // not a parameter: it is updated by the load rule, not by gradients, and is saved with the weights.
@@ -55,6 +56,9 @@ public abstract class RoutedFeedForward : FeedForward
     public int NumExperts { get; }
 
     public int TopK { get; }
+
+    /// <summary>Fused native kernels, or the composed reference operations.</summary>
+    public RoutedKernels Kernels { get; }
 
     /// <summary>(G, N_e) float32 balancing bias.</summary>
     public Tensor BalancingBias { get; }
@@ -99,32 +103,59 @@ public abstract class RoutedFeedForward : FeedForward
     }
 
     /// <summary>
-    /// Routes the router logits of G groups, (G, n, N_e), float32. Returns the selected experts as
-    /// global ids g·N_e + e, (G·n·k) Int64, row-major over (G, n, k); the gates (G·n, k) (softmax over
-    /// the k selected logits, without the bias); the count per global expert; and the weighted
-    /// auxiliary loss (null when both weights are 0).
+    /// Routes G groups of tokens, input (G, n, w), with their routers (G, N_e, w). Returns the selected
+    /// experts as global ids g·N_e + e, (G·n·k) Int64, row-major over (G, n, k); the gates (G·n, k)
+    /// (softmax over the k selected logits, without the bias); the count per global expert; the
+    /// assignments grouped by expert (fused kernels only); and the weighted auxiliary loss (null when
+    /// both weights are 0).
     /// </summary>
-    protected RoutedTokens Route(Tensor logits)
+    protected RoutedTokens Route(Tensor input, Tensor router)
     {
         using var scope = DisposeScope.Begin();
-        var n = logits.Size(1);
-        Tensor chosen, expertIds;
-        using (var noGrad = GradMode.NoGrad())
+        var n = input.Size(1);
+        Tensor? logits = null;                                                     // (G, n, N_e), only when needed
+        Tensor expertIds, gates;
+        Tensor? order = null;
+        long[] counts;
+        if (Kernels == RoutedKernels.Fused)
         {
-            var selection = logits + BalancingBias.Unsqueeze(1);                   // (G, n, N_e), for selection only
-            (_, chosen) = selection.TopK(TopK);                                    // (G, n, k) index within the group
-            expertIds = (chosen + _groupOffsets).Flatten();                        // (G·n·k) global expert id
+            var fused = FusedRouting.Route(input, router, BalancingBias, TopK);    // never holds (G, n, N_e) whole
+            (expertIds, gates, order) = (fused.ExpertIds, fused.Gates, fused.Order);
+            counts = fused.Counts.ToArray<long>();                                 // (G·N_e) on the host
         }
-        var gates = logits.Gather(-1, chosen)                                      // (G, n, k) selected logits, no bias
-            .Softmax(-1).View(Groups * n, TopK);                                   // (G·n, k)
-
-        var counts = expertIds.BinCount(Groups * (long)NumExperts).ToArray<long>(); // (G·N_e) on the host
+        else
+        {
+            logits = Logits(input, router);
+            Tensor chosen;
+            using (var noGrad = GradMode.NoGrad())
+            {
+                var selection = logits + BalancingBias.Unsqueeze(1);               // (G, n, N_e), for selection only
+                (_, chosen) = selection.TopK(TopK);                                // (G, n, k) index within the group
+                expertIds = (chosen + _groupOffsets).Flatten();                    // (G·n·k) global expert id
+            }
+            gates = logits.Gather(-1, chosen)                                      // (G, n, k) selected logits, no bias
+                .Softmax(-1).View(Groups * n, TopK);                               // (G·n, k)
+            counts = expertIds.BinCount(Groups * (long)NumExperts).ToArray<long>(); // (G·N_e) on the host
+        }
         if (Training) Statistics.Add(counts, n);
 
-        var aux = AuxiliaryLoss(logits, counts, n);
-        if (TrackRouterEntropy && Training) Statistics.AddRouterEntropy(logits);
+        // The auxiliary losses and the entropy need every logit: the fused path computes them once more for those.
+        var needsLogits = _balancing.AuxLossWeight != 0 || _balancing.ZLossWeight != 0 || (TrackRouterEntropy && Training);
+        if (needsLogits) logits ??= Logits(input, router);
+        var aux = logits is null ? null : AuxiliaryLoss(logits, counts, n);
+        if (TrackRouterEntropy && Training) Statistics.AddRouterEntropy(logits!);
         return new RoutedTokens(scope.MoveToOuter(expertIds), scope.MoveToOuter(gates), counts,
-            aux is null ? null : scope.MoveToOuter(aux));
+            aux is null ? null : scope.MoveToOuter(aux)) { Order = order is null ? null : scope.MoveToOuter(order) };
+    }
+
+    /// <summary>input (G, n, w), router (G, N_e, w) -> logits (G, n, N_e): a linear layer for one group, a batched product for several.</summary>
+    private static Tensor Logits(Tensor input, Tensor router)
+    {
+        using var scope = DisposeScope.Begin();
+        var logits = input.Size(0) == 1
+            ? Functional.Linear(input.Select(0, 0), router.Select(0, 0)).Unsqueeze(0)   // (1, n, N_e)
+            : input.MatMul(router.Transpose(-2, -1));                                   // (G, n, N_e)
+        return scope.MoveToOuter(logits);
     }
 
     /// <summary>rows (R, w) -> (R, w) through the experts held here, or through the dispatch when they are spread over ranks.</summary>
@@ -134,7 +165,7 @@ public abstract class RoutedFeedForward : FeedForward
         if (!experts.Slice.IsWhole)
             throw new InvalidOperationException(
                 $"this layer holds experts [{experts.Slice.Start}, {experts.Slice.Start + experts.Slice.Count}) of {experts.Slice.Total}; an expert-parallel dispatch must be installed before the forward pass");
-        return experts.Apply(rows, routed.ExpertIds, routed.Gates, routed.Counts);
+        return experts.Apply(rows, routed.ExpertIds, routed.Gates, routed.Counts, routed.Order);
     }
 
     /// <summary>
@@ -168,6 +199,10 @@ public abstract class RoutedFeedForward : FeedForward
 
 /// <summary>
 /// The routing of one forward pass. ExpertIds (G·n·k) Int64 global expert ids; Gates (G·n, k);
-/// Counts (G·N_e) on the host; AuxLoss the weighted auxiliary loss, if any.
+/// Counts (G·N_e) on the host; AuxLoss the weighted auxiliary loss, if any; Order (G·n·k) Int64, the
+/// assignments grouped by expert, when the router computed it (the fused one does).
 /// </summary>
-public readonly record struct RoutedTokens(Tensor ExpertIds, Tensor Gates, long[] Counts, Tensor? AuxLoss);
+public readonly record struct RoutedTokens(Tensor ExpertIds, Tensor Gates, long[] Counts, Tensor? AuxLoss)
+{
+    public Tensor? Order { get; init; }
+}

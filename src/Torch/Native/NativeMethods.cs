@@ -120,4 +120,8 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int moe_traffic_counter_new(IntPtr* counter);
     [DllImport(Library)] internal static extern int moe_traffic_counter_free(IntPtr counter);
     [DllImport(Library)] internal static extern int moe_traffic_counter_read(IntPtr counter, long* values, int reset);
+
+    // ---- fused routed layers
+    [DllImport(Library)] internal static extern int moe_fused_route(IntPtr x, IntPtr router, IntPtr bias, long k, long chunkRows, IntPtr* gates, IntPtr* expertIds, IntPtr* counts, IntPtr* order);
+    [DllImport(Library)] internal static extern int moe_fused_experts(IntPtr rows, IntPtr gates, IntPtr order, long* counts, int experts, IntPtr wUp, IntPtr wGate, IntPtr wDown, int activation, IntPtr* result);
 }
