@@ -79,6 +79,7 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
         var returned = _group.AllToAll(computed, receiveSplits, sendSplits, _combine, _label);  // (R·k, w)
         var gates = routed.Gates.Flatten().IndexSelect(0, order);         // (R·k)
         var weighted = returned * gates.Unsqueeze(1);                     // (R·k, w)
+        if (weighted.Dtype != rows.Dtype) weighted = weighted.To(rows.Dtype);   // bfloat16 products under autocast
         var combined = rows.ZerosLike().IndexAdd(0, sourceRow, weighted); // (R, w)
         return scope.MoveToOuter(combined);
     }
