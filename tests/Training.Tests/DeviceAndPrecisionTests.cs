@@ -47,8 +47,8 @@ public sealed class DeviceAndPrecisionTests : IDisposable
         Assert.InRange(Math.Abs(a[0] - b[0]), 0, 0.05);
         Assert.True(b[^1] < b[0], $"mixed-precision training did not lower the loss: {string.Join(", ", b)}");
         // Master weights and AdamW's moments stay float32 (the checkpoint holds what the trainer holds).
-        var model = _sandbox.LatestTensors("bf16", "model.safetensors");
-        var optimizer = _sandbox.LatestTensors("bf16", "optimizer.safetensors");
+        var model = _sandbox.LatestTensors("bf16", "model");
+        var optimizer = _sandbox.LatestTensors("bf16", "optimizer");
         try
         {
             Assert.All(model.Values, t => Assert.Equal(ScalarType.Float32, t.Dtype));
