@@ -40,6 +40,9 @@ STEP_TOLERANCE=2e-2
 H200_BF16_PEAK=989e12
 if (( DRY_RUN )); then TRAIN_STEPS=4; BENCH_STEPS=4; BENCH_WARMUP=1; else TRAIN_STEPS=8; BENCH_STEPS=30; BENCH_WARMUP=5; fi
 THREADS=$(nproc)
+# The Python with torch: the GPU machine's python3; for the dry run Debian's python3-torch (the
+# libtorch the CPU build binds), as make bench uses. PYTHON overrides both.
+if (( DRY_RUN )); then PYTHON=${PYTHON:-/usr/bin/python3}; else PYTHON=${PYTHON:-python3}; fi
 START=$SECONDS
 passed=0; failed=0; not_run=0
 SUMMARY=()
@@ -72,8 +75,8 @@ if (( DRY_RUN )); then
   NATIVE=build/native/libmoe_native.so
   [[ -f $NATIVE ]] && record "native library" 0 "the CPU build of make native ($NATIVE)" || record "native library" 1 "$NATIVE missing: run make native"
 else
-  PREFIX=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")
-  NCCL_INCLUDE=$(python3 -c "import importlib.util, os; s = importlib.util.find_spec('nvidia.nccl'); print(next(p for p in [os.path.join(d, 'include') for d in s.submodule_search_locations] if os.path.exists(os.path.join(p, 'nccl.h'))))" 2>/dev/null || true)
+  PREFIX=$($PYTHON -c "import torch; print(torch.utils.cmake_prefix_path)")
+  NCCL_INCLUDE=$($PYTHON -c "import importlib.util, os; s = importlib.util.find_spec('nvidia.nccl'); print(next(p for p in [os.path.join(d, 'include') for d in s.submodule_search_locations] if os.path.exists(os.path.join(p, 'nccl.h'))))" 2>/dev/null || true)
   NATIVE=build/native-gpu/libmoe_native.so
   echo "torch cmake prefix: $PREFIX; nccl.h in: ${NCCL_INCLUDE:-(not found)}"
   rm -rf build/native-gpu
@@ -82,7 +85,7 @@ else
       && cmake --build build/native-gpu -j$THREADS" > "$WORK/native-build.log" 2>&1
   status=$?
   tail -n 5 "$WORK/native-build.log"
-  record "native library against $(python3 -c 'import torch; print(torch.__version__)')" $status "build/native-gpu (log: $WORK/native-build.log)"
+  record "native library against $($PYTHON -c 'import torch; print(torch.__version__)')" $status "build/native-gpu (log: $WORK/native-build.log)"
   (( status == 0 )) || { echo "cannot continue without the native library"; printf '%s\n' "${SUMMARY[@]}"; echo "$passed passed, $failed failed"; exit 1; }
 fi
 export MOE_NATIVE_LIBRARY=$PWD/$NATIVE
@@ -116,12 +119,13 @@ PY
 for model in tiny-moe tiny-mh-latentmoe; do
   time_left "training $model" || continue
   ok=0
-  for where in cpu "$DEVICE"; do
+  for side in reference device; do
+    where=$([[ $side == reference ]] && echo cpu || echo "$DEVICE")
     timeout 150 "$MOE" train --model experiments/$model.model.json --training "$WORK/check.training.json" \
-      --data $PACKAGE/corpus --run-dir "$WORK/train-$model-${where/:/}" --device "$where" > "$WORK/train-$model-${where/:/}.log" 2>&1 || ok=1
+      --data $PACKAGE/corpus --run-dir "$WORK/train-$model-$side" --device "$where" > "$WORK/train-$model-$side.log" 2>&1 || ok=1
   done
   if (( ok == 0 )); then
-    detail=$(compare_losses "$WORK/train-$model-cpu" "$WORK/train-$model-${DEVICE/:/}"); status=$?
+    detail=$(compare_losses "$WORK/train-$model-reference" "$WORK/train-$model-device"); status=$?
   else
     status=1; detail="a run failed: $(tail -n 2 "$WORK"/train-$model-*.log | tr '\n' ' ')"
   fi
@@ -146,7 +150,7 @@ for model in tiny-moe tiny-mh-latentmoe; do
     manifest=$(ls "$run"/checkpoints/*/manifest.json 2>/dev/null | head -n 1)
     theirs=1
     if (( ours == 0 )) && [[ -n $manifest ]]; then
-      timeout 120 python3 bench/python/torch_train_throughput.py "$manifest" --device "$DEVICE" --batch 16 --context 128 \
+      timeout 120 $PYTHON bench/python/torch_train_throughput.py "$manifest" --device "$DEVICE" --batch 16 --context 128 \
         --steps $BENCH_STEPS --warmup $BENCH_WARMUP $([[ $precision == bf16_autocast ]] && echo --bf16-autocast) > "$run.pytorch.json" 2> "$run.pytorch.log"
       theirs=$?
     fi
@@ -158,7 +162,7 @@ ours = statistics.median(r["tokens_per_second"] for r in steps)
 theirs = json.load(open(sys.argv[2]))["tokens_per_second"]
 flops = float(re.search(r"training FLOPs per token: ([0-9.]+) M", open(sys.argv[3]).read()).group(1)) * 1e6
 peak = float(sys.argv[5])
-print(f"{ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} | {100 * ours * flops / peak:.2f}% | {100 * theirs * flops / peak:.2f}%")
+print(f"{ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} | {100 * ours * flops / peak:.3g}% | {100 * theirs * flops / peak:.3g}%")
 PY
 )
       status=$?
