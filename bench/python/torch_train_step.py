@@ -84,7 +84,9 @@ def grouped_mixture(rows, chosen, ids, gates, counts, w_up, w_down, w_gate, acti
     outputs = [F.linear(reference.hidden(blocks[e], ups[e], gate_ws[e], activation), downs[e])   # (n_e, w)
                for e in range(experts) if sizes[e] > 0]
     out = torch.cat(outputs) if outputs else torch.zeros_like(grouped)   # (G·n·k, w)
-    mixed = torch.zeros_like(flat).index_add(0, source, out * grouped_gates[:, None])   # (G·n, w)
+    weighted = out * grouped_gates[:, None]                               # (G·n·k, w)
+    # Under bf16 autocast the experts' products are bfloat16: the sum is kept in the rows' dtype (as the C# model does).
+    mixed = torch.zeros_like(flat).index_add(0, source, weighted.to(flat.dtype))   # (G·n, w)
     return mixed.view(g_count, n, width)
 
 

@@ -48,6 +48,16 @@ enum moe_device_type { MOE_DEVICE_CPU = 0, MOE_DEVICE_CUDA = 1 };
 MOE_API int32_t moe_last_error(char* buffer, int64_t capacity, int64_t* length);
 MOE_API int32_t moe_version(char* buffer, int64_t capacity, int64_t* length);
 MOE_API int32_t moe_capabilities(int32_t* cuda_available, int32_t* cuda_device_count);
+/* Whether this library was built against a CUDA libtorch (a GPU may still be absent: see moe_capabilities). */
+MOE_API int32_t moe_cuda_built(int32_t* built);
+/* Free and total memory of CUDA device device_index (cudaMemGetInfo); an error naming the cause
+ * when the library was built without CUDA or the device does not exist. */
+MOE_API int32_t moe_cuda_memory(int32_t device_index, int64_t* free_bytes, int64_t* total_bytes);
+/* Waits for the kernels queued on a CUDA device (-1: the current one); does nothing without CUDA. */
+MOE_API int32_t moe_cuda_synchronize(int32_t device_index);
+/* Enters (enabled = 1) or leaves automatic mixed precision on a device type with a lower-precision
+ * dtype (bfloat16 or float16); per thread, like torch.autocast. */
+MOE_API int32_t moe_autocast(int32_t enabled, int32_t device_type, int32_t dtype);
 MOE_API int32_t moe_set_num_threads(int32_t threads);
 MOE_API int32_t moe_get_num_threads(int32_t* threads);
 MOE_API int32_t moe_manual_seed(uint64_t seed);
@@ -73,6 +83,8 @@ MOE_API int32_t moe_tensor_numel(moe_tensor tensor, int64_t* numel);
 MOE_API int32_t moe_tensor_from_data(const void* data, int64_t nbytes, const int64_t* shape, int32_t ndim,
                                      int32_t dtype, int32_t device_type, int32_t device_index, moe_tensor* out);
 /* Copies the tensor's elements (row-major) into destination; nbytes must equal numel*element size. */
+/* tensor.set_data(data): the same handle and autograd leaf, now over data's storage, dtype and device. */
+MOE_API int32_t moe_tensor_set_data(moe_tensor tensor, moe_tensor data);
 MOE_API int32_t moe_tensor_copy_to(moe_tensor tensor, void* destination, int64_t nbytes);
 MOE_API int32_t moe_tensor_item(moe_tensor tensor, double* as_double, int64_t* as_int64);
 MOE_API int32_t moe_tensor_equal(moe_tensor a, moe_tensor b, int32_t* equal);

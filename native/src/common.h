@@ -1,7 +1,9 @@
 // Shared plumbing for the exports: status codes, the per-thread error message, handle casts.
 #pragma once
 
+#include <c10/util/Optional.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <string>
 

@@ -17,12 +17,22 @@
 
 namespace {
 
+// libtorch 2.x split the process group into a front (c10d::ProcessGroup, dispatching by device)
+// and backends (c10d::Backend: ProcessGroupGloo, ProcessGroupNCCL), and the backends no longer
+// derive from ProcessGroup. A backend has the same collectives as 1.x's ProcessGroup, so the
+// exports hold one directly: one backend per group, chosen by the tensors' device.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
 struct StoreHandle {
   c10::intrusive_ptr<c10d::Store> store;
 };
 
 struct GroupHandle {
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
   int rank;
   int world_size;
 };
@@ -110,7 +120,7 @@ at::Tensor exchange(GroupHandle& g, const at::Tensor& input, const std::vector<i
 
 // The backward of an all-to-all: the same exchange in reverse, splits swapped.
 struct AllToAllBackward : public torch::autograd::Node {
-  AllToAllBackward(c10::intrusive_ptr<c10d::ProcessGroup> group, int rank, int world_size,
+  AllToAllBackward(c10::intrusive_ptr<Collectives> group, int rank, int world_size,
                    std::vector<int64_t> in_splits, std::vector<int64_t> out_splits, std::chrono::milliseconds timeout,
                    std::shared_ptr<TrafficCounter> counter)
       : handle_{std::move(group), rank, world_size},
@@ -213,7 +223,7 @@ MOE_API int32_t moe_process_group_new(moe_store store, int32_t backend, int32_t 
   if (world_size < 1 || rank < 0 || rank >= world_size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " is outside world size " + std::to_string(world_size));
   auto timeout = millis(timeout_ms);
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
   if (backend == 0) {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
@@ -223,11 +233,15 @@ MOE_API int32_t moe_process_group_new(moe_store store, int32_t backend, int32_t 
     group = c10::make_intrusive<c10d::ProcessGroupGloo>(S(store).store, rank, world_size, options);
   } else if (backend == 1) {
 #if defined(MOE_WITH_NCCL)
+    // 1.13's and 2.x's Options::create both take is_high_priority_stream (default false), and both
+    // inherit the timeout field from ProcessGroup::Options (1.x) or Backend::Options (2.x).
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = timeout;
     group = c10::make_intrusive<c10d::ProcessGroupNCCL>(S(store).store, rank, world_size, options);
 #else
-    throw std::invalid_argument("this build of the native library has no NCCL: it was built against a CPU libtorch");
+    throw std::invalid_argument(
+        "NCCL is not available: this native library was built against a libtorch without CUDA (" TORCH_VERSION
+        "); build it against a CUDA libtorch (README: Building against another libtorch (CUDA)) or use the gloo backend");
 #endif
   } else {
     throw std::invalid_argument("unknown backend " + std::to_string(backend));

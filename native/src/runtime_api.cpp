@@ -1,8 +1,15 @@
 // Runtime exports (errors, capabilities, threads, seeds, grad mode), generators, and the
 // optimisation path: global-norm clipping and a fused AdamW over every parameter.
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#if defined(MOE_WITH_CUDA)
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
 
 #include <dlfcn.h>
 
@@ -97,6 +104,70 @@ int32_t moe_capabilities(int32_t* cuda_available, int32_t* cuda_device_count) {
   MOE_TRY
   *cuda_available = torch::cuda::is_available() ? 1 : 0;
   *cuda_device_count = static_cast<int32_t>(torch::cuda::device_count());
+  MOE_CATCH
+}
+
+int32_t moe_cuda_built(int32_t* built) {
+  MOE_TRY
+#if defined(MOE_WITH_CUDA)
+  *built = 1;
+#else
+  *built = 0;
+#endif
+  MOE_CATCH
+}
+
+int32_t moe_cuda_memory(int32_t device_index, int64_t* free_bytes, int64_t* total_bytes) {
+  MOE_TRY
+  if (free_bytes == nullptr || total_bytes == nullptr) throw std::invalid_argument("null argument");
+#if defined(MOE_WITH_CUDA)
+  const auto count = static_cast<int32_t>(torch::cuda::device_count());
+  if (device_index < 0 || device_index >= count)
+    throw std::invalid_argument("no CUDA device " + std::to_string(device_index) + ": libtorch sees " +
+                                std::to_string(count));
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index));
+  size_t free_memory = 0, total_memory = 0;
+  C10_CUDA_CHECK(cudaMemGetInfo(&free_memory, &total_memory));
+  *free_bytes = static_cast<int64_t>(free_memory);
+  *total_bytes = static_cast<int64_t>(total_memory);
+#else
+  throw std::invalid_argument("CUDA is not available: this native library was built against a libtorch without CUDA (" TORCH_VERSION
+                              "); build it against a CUDA libtorch (README: Building against another libtorch (CUDA))");
+#endif
+  MOE_CATCH
+}
+
+int32_t moe_cuda_synchronize(int32_t device_index) {
+  MOE_TRY
+  // Kernels run asynchronously: a wall-clock measurement ends only when the device is done.
+  if (torch::cuda::is_available()) torch::cuda::synchronize(device_index);
+  MOE_CATCH
+}
+
+// Automatic mixed precision on one device type: matrix products run in the given lower precision
+// while the parameters, their gradients and AdamW stay float32 (torch.autocast). Leaving it clears
+// the cache of weights cast for the region, as torch.autocast's exit does: the next region must
+// cast the weights the optimizer has updated since.
+int32_t moe_autocast(int32_t enabled, int32_t device_type, int32_t dtype) {
+  MOE_TRY
+  const auto lower = static_cast<at::ScalarType>(dtype);
+  if (enabled && lower != at::kBFloat16 && lower != at::kHalf)
+    throw std::invalid_argument("autocast needs bfloat16 or float16, got " + std::string(c10::toString(lower)));
+  const at::DeviceType device = moe::device_of(device_type, 0).type();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  // 2.4 replaced the per-device functions (set_enabled, set_cpu_enabled, ...) by ones taking the device type.
+  if (enabled) at::autocast::set_autocast_dtype(device, lower);
+  at::autocast::set_autocast_enabled(device, enabled != 0);
+#else
+  if (device == at::kCUDA) {
+    if (enabled) at::autocast::set_autocast_gpu_dtype(lower);
+    at::autocast::set_enabled(enabled != 0);
+  } else {
+    if (enabled) at::autocast::set_autocast_cpu_dtype(lower);
+    at::autocast::set_cpu_enabled(enabled != 0);
+  }
+#endif
+  if (!enabled) at::autocast::clear_cache();
   MOE_CATCH
 }
 

@@ -65,6 +65,16 @@ int32_t moe_tensor_from_data(const void* data, int64_t nbytes, const int64_t* sh
   MOE_CATCH
 }
 
+// Points a tensor (a parameter, say) at other data, as PyTorch's `param.data = ...`: the handle,
+// the autograd leaf and everything holding it (an optimizer) stay the same, so a module moves to
+// another device or dtype in place.
+int32_t moe_tensor_set_data(moe_tensor tensor, moe_tensor data) {
+  MOE_TRY
+  at::Tensor& t = T(tensor);
+  t.set_data(T(data));
+  MOE_CATCH
+}
+
 int32_t moe_tensor_copy_to(moe_tensor tensor, void* destination, int64_t nbytes) {
   MOE_TRY
   at::Tensor cpu = T(tensor).detach().to(at::kCPU).contiguous();

@@ -74,5 +74,6 @@ internal static partial class CommandErrors
     private static bool IsBadInput(Exception e) =>
         e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidDataException
             or ConfigException or CorpusFormatException or DebianPackageException or TokenShardFormatException
-            or TokenizerFormatException or RunDirectoryException or OutputDirectoryException or SiloMetadataException or ExperimentConflictException;
+            or TokenizerFormatException or RunDirectoryException or OutputDirectoryException or SiloMetadataException or ExperimentConflictException
+            or DeviceUnavailableException;
 }

@@ -67,6 +67,9 @@ public sealed class Transformer : Module
 
     public ScalarType Dtype { get; }
 
+    /// <summary>Where the weights are (see <see cref="Module.To(Device)"/>); <see cref="Forward"/> moves its inputs here.</summary>
+    public Device Device => TokenEmbedding.Device;
+
     /// <summary>(V, d)</summary>
     public Parameter TokenEmbedding { get; }
 
@@ -103,6 +106,10 @@ public sealed class Transformer : Module
                 $"tokens must have shape (batch, length) with 1 <= length <= max_seq_len ({Config.MaxSeqLen}), got [{string.Join(", ", shape)}]",
                 nameof(tokens));
         using var scope = DisposeScope.Begin();
+        // Token ids are made on the host; they follow the weights to the model's device.
+        var device = Device;
+        if (tokens.Device != device) tokens = tokens.To(device);
+        if (targets is not null && targets.Device != device) targets = targets.To(device);
         var x = Functional.Embedding(TokenEmbedding, tokens);            // (B, T, d)
         Tensor? aux = null;
         foreach (var block in Blocks)

@@ -53,6 +53,17 @@ public partial class Tensor
     /// <summary>Clears the accumulated gradient (sets it to none, as PyTorch's zero_grad(set_to_none=True)).</summary>
     public void ZeroGrad() => Grad = null;
 
+    /// <summary>
+    /// Points this tensor at <paramref name="data"/>'s storage, dtype and device, as PyTorch's
+    /// <c>tensor.data = data</c>: the same object and autograd leaf, new contents. The caller keeps
+    /// ownership of <paramref name="data"/>.
+    /// </summary>
+    internal void SetData(Tensor data)
+    {
+        TorchException.Check(NativeMethods.moe_tensor_set_data(Handle, data.Handle));
+        GC.KeepAlive(data);
+    }
+
     /// <summary>A tensor sharing this one's data but cut from the autograd graph.</summary>
     public Tensor Detach() => Unary(UnaryOp.Detach);
 }

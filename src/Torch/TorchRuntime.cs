@@ -22,6 +22,45 @@ public static class TorchRuntime
 
     public static int CudaDeviceCount => Capabilities().CudaDeviceCount;
 
+    /// <summary>
+    /// Whether the native library was built against a CUDA libtorch; a GPU may still be absent
+    /// (<see cref="CudaAvailable"/> tells whether one is seen).
+    /// </summary>
+    public static unsafe bool CudaBuilt
+    {
+        get
+        {
+            int built;
+            TorchException.Check(NativeMethods.moe_cuda_built(&built));
+            return built != 0;
+        }
+    }
+
+    /// <summary>Free and total bytes of GPU <paramref name="index"/> (cudaMemGetInfo); fails naming the cause without CUDA.</summary>
+    public static unsafe (long FreeBytes, long TotalBytes) CudaMemory(int index)
+    {
+        long free, total;
+        TorchException.Check(NativeMethods.moe_cuda_memory(index, &free, &total));
+        return (free, total);
+    }
+
+    /// <summary>
+    /// Waits until the kernels queued on <paramref name="device"/> have run (CUDA runs them
+    /// asynchronously, so a timing ends here); returns at once for the CPU.
+    /// </summary>
+    public static void Synchronize(Device device)
+    {
+        if (device.Type == DeviceType.Cuda) TorchException.Check(NativeMethods.moe_cuda_synchronize(device.Index));
+    }
+
+    /// <summary>The loaded libtorch in words, e.g. "libtorch 1.13.0, CPU only" or "libtorch 2.11.0, CUDA, 1 GPU".</summary>
+    public static string Describe()
+    {
+        if (!CudaBuilt) return $"libtorch {Version}, CPU only";
+        var count = CudaDeviceCount;
+        return $"libtorch {Version}, CUDA, {count} GPU{(count == 1 ? "" : "s")}";
+    }
+
     private static unsafe (bool CudaAvailable, int CudaDeviceCount) Capabilities()
     {
         int available, count;

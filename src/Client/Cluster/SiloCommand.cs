@@ -23,7 +23,7 @@ internal static class SiloCommand
         var artifacts = new Option<string?>("--artifacts") { Description = "The artifact store: a directory every silo sees at the same path (default ./runs)." };
         var pools = new Option<string[]>("--pool")
         {
-            Description = "A device pool, e.g. class=low-cost,kind=cpu,devices=2,memory-gib=24,price=0.35,throughput=1 (repeatable; replaces pools from configuration).",
+            Description = "A device pool, e.g. class=low-cost,kind=cpu,devices=2,memory-gib=24,price=0.35,throughput=1, or class=gpu,kind=cuda,devices=auto (the GPUs libtorch sees; repeatable; replaces pools from configuration).",
             AllowMultipleArgumentsPerToken = false,
         };
         var advertise = new Option<string?>("--advertise") { Description = "The address other silos and clients reach this one at (e.g. 127.0.0.1 on one machine)." };
@@ -53,6 +53,9 @@ internal static class SiloCommand
                     flags[$"{SiloConfiguration.Metadata}:{key}"] = null;
                 foreach (var (key, value) in DevicePoolMetadata.Format(poolFlags.Select(PoolFlag.Parse).ToList()))
                     flags[$"{SiloConfiguration.Metadata}:{key}"] = value;
+                for (var i = 0; i < poolFlags.Length; i++)
+                    foreach (var field in PoolFlag.AutoFields(poolFlags[i]))
+                        flags[$"{SiloConfiguration.Metadata}:pool{i}_{field}"] = GpuPoolResolver.Auto;
             }
             builder.Configuration.AddInMemoryCollection(flags.Where(f => f.Value is not null || f.Key.StartsWith(SiloConfiguration.Metadata, StringComparison.Ordinal)));
             builder.AddMoeSilo();

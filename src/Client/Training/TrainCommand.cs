@@ -6,6 +6,8 @@ using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Runs;
 using Orleans.MoE.Client.Parallel;
 using Orleans.MoE.Training.Parallel;
+using Orleans.MoE.Torch;
+using Orleans.MoE.Config;
 
 namespace Orleans.MoE.Client.Training;
 
@@ -35,10 +37,15 @@ internal static class TrainCommand
         var runDirectory = new Option<DirectoryInfo>("--run-dir") { Description = "Directory for metrics.jsonl and checkpoints/.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its newest checkpoint (saved at any number of ranks)." };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads of this process (overrides training.threads)." };
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to train: cpu, cuda (the first GPU) or cuda:N; a GPU needs a native library built against a CUDA libtorch.",
+            DefaultValueFactory = _ => "cpu",
+        };
         var parallel = new RankOptions();
 
         var command = new Command("train", "Train a transformer language model (dense, MoE, LatentMoE or Multi-Head LatentMoE).");
-        foreach (var option in new Option[] { model, training, data, validation, runDirectory, resume, threads }.Concat(parallel.All)) command.Options.Add(option);
+        foreach (var option in new Option[] { model, training, data, validation, runDirectory, resume, threads, device }.Concat(parallel.All)) command.Options.Add(option);
         command.SetAction(parse =>
         {
             if (parse.GetValue(parallel.LocalRanks) is > 0 and var ranks)
@@ -51,6 +58,7 @@ internal static class TrainCommand
                 parse.GetValue(runDirectory)!.FullName,
                 parse.GetValue(resume),
                 parse.GetValue(threads),
+                Device.Parse(parse.GetValue(device)!),
                 RankOptions.Resolve(parse.GetValue(parallel.Mode)!, parse.GetValue(parallel.WorldSize), parse.GetValue(parallel.Rank),
                     parse.GetValue(parallel.Rendezvous), parse.GetValue(parallel.TimeoutSeconds))));
         });
@@ -58,7 +66,7 @@ internal static class TrainCommand
     }
 
     private sealed record Arguments(string? Model, string? Training, string[] Data, string[]? Validation, string RunDirectory, bool Resume,
-        int? Threads, ParallelRank? Rank);
+        int? Threads, Device Device, ParallelRank? Rank);
 
     /// <summary>The command line as parsed ("train" first), without one option and its value (for the ranks the launcher starts).</summary>
     private static List<string> ArgumentsWithout(string[] tokens, string option)
@@ -78,6 +86,7 @@ internal static class TrainCommand
         ParallelContext? parallel = null;
         try
         {
+            a.Device.EnsureAvailable();   // before anything is read or written
             var (model, training) = LoadConfigs(a);
             if (a.Threads is { } t) training = training with { Threads = t };
             var quiet = a.Rank is { Rank: > 0 };   // ranks other than 0 report errors only
@@ -87,16 +96,18 @@ internal static class TrainCommand
             {
                 Console.WriteLine($"data: {data.Description}");
                 Console.WriteLine($"batch: {training.BatchSize} x {training.ContextLength} tokens ({training.MicroBatches} micro-batches), {training.Steps} steps; run directory {a.RunDirectory}");
+                Console.WriteLine($"device: {a.Device} ({TorchRuntime.Describe()}), precision {ConfigNames.Of(training.Precision)}");
             }
             if (a.Rank is { } rank)
             {
-                parallel = rank.Join(model);
+                parallel = rank.Join(model, a.Device);
                 if (!quiet) Console.WriteLine($"{rank.WorldSize} ranks, {parallel.Mode.ToString().ToLowerInvariant()} parallel, rendezvous {rank.Rendezvous}");
             }
 
             using var trainer = Trainer.Create(new TrainingJob
             {
                 Model = model, Training = training, Data = data, RunDirectory = a.RunDirectory, Resume = a.Resume, Parallel = parallel,
+                Device = a.Device,
             });
             using var cancellation = new CancellationTokenSource();
             var display = new TrainingConsole(training.Steps);

@@ -91,6 +91,8 @@ public sealed class ExpertBank : Module
 
         var outputs = ApplyGrouped(grouped, counts);                   // (R·k, width)
         var weighted = outputs * groupedGates.Unsqueeze(1);            // (R·k, width)
+        // Under bf16 autocast the experts' products are bfloat16: the sum is kept in the rows' dtype.
+        if (weighted.Dtype != rows.Dtype) weighted = weighted.To(rows.Dtype);
         var combined = rows.ZerosLike().IndexAdd(0, sourceRow, weighted);   // (R, width)
         return scope.MoveToOuter(combined);
     }

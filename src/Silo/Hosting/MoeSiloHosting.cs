@@ -99,11 +99,16 @@ public static class MoeSiloHosting
         config[SiloConfiguration.Redis] is { Length: > 0 } r ? r
         : Environment.GetEnvironmentVariable(SiloConfiguration.RedisVariable) is { Length: > 0 } e ? e : null;
 
-    /// <summary>The silo metadata: the declared pools (validated), this machine's cores and the advertised host.</summary>
+    /// <summary>
+    /// The silo metadata: the declared pools (validated, cuda pools resolved from the GPUs, see
+    /// <see cref="GpuPoolResolver"/>), this machine's cores and the advertised host.
+    /// </summary>
     private static Dictionary<string, string> SiloMetadataOf(IConfiguration config)
     {
-        var entries = config.GetSection(SiloConfiguration.Metadata).GetChildren()
+        var configured = config.GetSection(SiloConfiguration.Metadata).GetChildren()
             .Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!);
+        // cuda pools take their GPU count and memory from this machine's libtorch (devices: auto).
+        var entries = GpuPoolResolver.Resolve(configured, GpuInventory.Query);
         var pools = DevicePoolMetadata.Parse(entries);
         if (pools.Count == 0)
             throw new SiloMetadataException([$"{SiloConfiguration.Metadata}:pool0_class: missing; a silo declares at least one device pool (e.g. --pool class=low-cost,devices=1)"]);

@@ -33,6 +33,25 @@ internal sealed partial class WorkerSupervisor(
     private const int EndedKept = 1000;
     private Timer? _watchdog;
 
+    // The GPU of each running worker of a cuda pool: a job gets a device of its own, one per slot.
+    private readonly Dictionary<(string JobKey, int Attempt), int> _gpus = [];
+
+    /// <summary>
+    /// The lowest GPU index of a cuda pool that no running worker holds (the pool's devices are this
+    /// machine's GPUs 0 to devices - 1); null for a cpu pool. The slot ledger gave the job a free
+    /// slot, so one is free unless a stopped worker has not exited yet: then it shares the last one.
+    /// </summary>
+    private int? GpuFor((string JobKey, int Attempt) key, DevicePool pool)
+    {
+        if (pool.Kind != "cuda") return null;
+        lock (_gpus)
+        {
+            var index = Enumerable.Range(0, pool.Devices).Where(i => !_gpus.ContainsValue(i)).DefaultIfEmpty(pool.Devices - 1).First();
+            _gpus[key] = index;
+            return index;
+        }
+    }
+
     /// <summary>Whether the attempt's worker runs here now.</summary>
     public bool IsRunning(string jobKey, int attempt) => _workers.ContainsKey((jobKey, attempt));
 
@@ -49,10 +68,12 @@ internal sealed partial class WorkerSupervisor(
         var attemptDirectory = Path.Combine(experiment, "jobs", launch.Request.Name, $"attempt-{launch.Attempt}");
         var jobFile = Path.Combine(attemptDirectory, "job.json");
         Directory.CreateDirectory(attemptDirectory);
+        var gpu = GpuFor(key, launch.Slot.Pool);
         new WorkerJobFile
         {
             JobKey = launch.Request.JobKey, Attempt = launch.Attempt, Phase = launch.Request.Phase, ExperimentDirectory = experiment,
             Threads = launch.Request.Threads ?? launch.Slot.Threads, Arguments = launch.Request.Arguments, TraceParent = launch.TraceParent,
+            Device = gpu is { } index ? $"cuda:{index}" : "cpu",
         }.Write(jobFile);
 
         var worker = new WorkerProcess(launch, StartInfo(jobFile, launch.Request.Threads ?? launch.Slot.Threads),
@@ -63,6 +84,7 @@ internal sealed partial class WorkerSupervisor(
         {
             if (worker.FinalReport is { } end) Remember(end);
             _workers.TryRemove(key, out var _);
+            lock (_gpus) _gpus.Remove(key);
             worker.Dispose();
         }, TaskScheduler.Default);
         return Task.CompletedTask;

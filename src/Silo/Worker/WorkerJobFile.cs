@@ -7,7 +7,7 @@ namespace Orleans.MoE.Silo.Worker;
 /// <summary>
 /// The description of one attempt of a job, written by the supervisor for the worker process it
 /// starts (<c>moe worker --job FILE</c>): which phase of which experiment directory, the attempt,
-/// the threads, and the trace context to continue.
+/// the threads, the device, and the trace context to continue.
 /// </summary>
 public sealed record WorkerJobFile
 {
@@ -21,6 +21,9 @@ public sealed record WorkerJobFile
     public required string ExperimentDirectory { get; init; }
 
     public int Threads { get; init; }
+
+    /// <summary>Where the job trains: "cpu", or "cuda:N" for a slot of a cuda pool (see <see cref="Orleans.MoE.Torch.Device.Parse"/>).</summary>
+    public string Device { get; init; } = "cpu";
 
     public IReadOnlyDictionary<string, string> Arguments { get; init; } = new Dictionary<string, string>();
 

@@ -34,13 +34,14 @@ public static class WorkerRunner
         var layout = new DisCoLayout(job.ExperimentDirectory);
         var config = DisCoExperimentLoader.Parse(File.ReadAllText(layout.ResolvedConfig), layout.ResolvedConfig);
         if (job.Threads > 0) TorchRuntime.Threads = job.Threads;
+        var device = Device.Parse(job.Device).EnsureAvailable();
         lock (stdout) stdout.WriteLine(WorkerProtocol.Started());
-        using var parallel = RankOf(job)?.Join(config.Model);
+        using var parallel = RankOf(job)?.Join(config.Model, device);
         try
         {
             // A rank's own attempt is always 1 (each group attempt has new ranks): its group's attempt fences the checkpoints.
             var attempt = job.Arguments.TryGetValue(WorkerArguments.GroupAttempt, out var group) ? long.Parse(group, CultureInfo.InvariantCulture) : job.Attempt;
-            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel, attempt);
+            var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel, attempt, device);
             var result = DisCoPhases.Run(job.Phase, context);
             lock (stdout) stdout.WriteLine(WorkerProtocol.Succeeded(result));
             return 0;

@@ -28,9 +28,10 @@ public sealed class ProcessGroup : IDisposable
     private Exception? _failure;
 
     private ProcessGroup(TcpStore store, TcpStore heartbeatStore, GroupHandle handle, int rank, int worldSize, TimeSpan timeout,
-        CollectiveBackend backend)
+        CollectiveBackend backend, Device device)
     {
         Store = store;
+        Device = device;
         _heartbeatStore = heartbeatStore;
         _handle = handle;
         Rank = rank;
@@ -52,6 +53,34 @@ public sealed class ProcessGroup : IDisposable
 
     public CollectiveBackend Backend { get; }
 
+    /// <summary>
+    /// Where this group's tensors must live: the CPU for gloo, the rank's GPU for NCCL. Host-side
+    /// values (metrics, split sizes) are moved here before a collective.
+    /// </summary>
+    public Device Device { get; }
+
+    /// <summary>
+    /// The backend for a rank that trains on <paramref name="device"/>: gloo for the CPU, NCCL for a
+    /// GPU. Fails naming the cause when the device or NCCL is not available in this process.
+    /// </summary>
+    public static CollectiveBackend BackendFor(Device device)
+    {
+        if (device.Type == DeviceType.Cpu) return CollectiveBackend.Gloo;
+        device.EnsureAvailable();
+        if (!NcclAvailable)
+            throw new DeviceUnavailableException(device,
+                $"a process group on {device} needs NCCL, but the loaded native library was built without it ({TorchRuntime.Describe()}); " +
+                "rebuild native/ with nccl.h found (cmake -DMOE_NCCL_INCLUDE_DIR=..., README: Building against another libtorch (CUDA)) or train on --device cpu");
+        return CollectiveBackend.Nccl;
+    }
+
+    /// <summary>
+    /// Joins the group with the backend for <paramref name="device"/> (see <see cref="BackendFor"/>);
+    /// otherwise as <see cref="Join(RendezvousAddress, int, int, TimeSpan, CollectiveBackend, string?)"/>.
+    /// </summary>
+    public static ProcessGroup Join(RendezvousAddress address, int rank, int worldSize, TimeSpan timeout, Device device, string? bindAddress = null) =>
+        JoinCore(address, rank, worldSize, timeout, BackendFor(device), device, bindAddress);
+
     public TcpStore Store { get; }
 
     /// <summary>Whether the loaded native library can create <see cref="CollectiveBackend.Nccl"/> groups.</summary>
@@ -71,8 +100,12 @@ public sealed class ProcessGroup : IDisposable
     /// <paramref name="bindAddress"/> is where this rank's gloo listens (by default the local address
     /// that routes to the rendezvous host).
     /// </summary>
-    public static unsafe ProcessGroup Join(RendezvousAddress address, int rank, int worldSize, TimeSpan timeout,
-        CollectiveBackend backend = CollectiveBackend.Gloo, string? bindAddress = null)
+    public static ProcessGroup Join(RendezvousAddress address, int rank, int worldSize, TimeSpan timeout,
+        CollectiveBackend backend = CollectiveBackend.Gloo, string? bindAddress = null) =>
+        JoinCore(address, rank, worldSize, timeout, backend, backend == CollectiveBackend.Nccl ? Device.Cuda() : Device.Cpu, bindAddress);
+
+    private static unsafe ProcessGroup JoinCore(RendezvousAddress address, int rank, int worldSize, TimeSpan timeout,
+        CollectiveBackend backend, Device device, string? bindAddress)
     {
         if (worldSize < 1) throw new ArgumentOutOfRangeException(nameof(worldSize), worldSize, "the world size must be at least 1");
         if (rank < 0 || rank >= worldSize) throw new ArgumentOutOfRangeException(nameof(rank), rank, $"the rank must be in 0..{worldSize - 1}");
@@ -86,7 +119,7 @@ public sealed class ProcessGroup : IDisposable
             var handle = new GroupHandle(h);
             try
             {
-                return new ProcessGroup(store, new TcpStore(address, worldSize, isMaster: false, timeout), handle, rank, worldSize, timeout, backend);
+                return new ProcessGroup(store, new TcpStore(address, worldSize, isMaster: false, timeout), handle, rank, worldSize, timeout, backend, device);
             }
             catch
             {

@@ -127,6 +127,37 @@ public abstract class Module : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves every parameter and buffer to <paramref name="device"/> in place, as PyTorch's
+    /// <c>module.to(device)</c>: the <see cref="Parameter"/> objects stay the same (an optimizer
+    /// built on them keeps working) and now hold their data on the device. Gradients are dropped.
+    /// </summary>
+    public Module To(Device device) => MoveTo(device, dtype: null);
+
+    /// <summary>Converts every floating-point parameter and buffer to <paramref name="dtype"/> in place.</summary>
+    public Module To(ScalarType dtype) => MoveTo(device: null, dtype);
+
+    private Module MoveTo(Device? device, ScalarType? dtype)
+    {
+        using var noGrad = GradMode.NoGrad();
+        foreach (var (_, module) in NamedModules())
+        {
+            foreach (var (_, p) in module._parameters) Move(p, device, dtype);
+            foreach (var (_, b, _) in module._buffers) Move(b, device, dtype);
+        }
+        return this;
+    }
+
+    private static void Move(Tensor tensor, Device? device, ScalarType? dtype)
+    {
+        var targetDevice = device ?? tensor.Device;
+        var targetDtype = dtype is { } d && tensor.Dtype.IsFloatingPoint() ? d : tensor.Dtype;
+        if (targetDevice == tensor.Device && targetDtype == tensor.Dtype) return;
+        if (tensor is Parameter) tensor.ZeroGrad();
+        using var moved = tensor.To(targetDtype, targetDevice).DetachFromScope();
+        tensor.SetData(moved);
+    }
+
     public void Train(bool training = true)
     {
         foreach (var (_, module) in NamedModules()) module.Training = training;

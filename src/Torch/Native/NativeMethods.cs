@@ -14,6 +14,10 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int moe_last_error(byte* buffer, long capacity, long* length);
     [DllImport(Library)] internal static extern int moe_version(byte* buffer, long capacity, long* length);
     [DllImport(Library)] internal static extern int moe_capabilities(int* cudaAvailable, int* cudaDeviceCount);
+    [DllImport(Library)] internal static extern int moe_cuda_built(int* built);
+    [DllImport(Library)] internal static extern int moe_cuda_memory(int deviceIndex, long* freeBytes, long* totalBytes);
+    [DllImport(Library)] internal static extern int moe_cuda_synchronize(int deviceIndex);
+    [DllImport(Library)] internal static extern int moe_autocast(int enabled, int deviceType, int dtype);
     [DllImport(Library)] internal static extern int moe_set_num_threads(int threads);
     [DllImport(Library)] internal static extern int moe_get_num_threads(int* threads);
     [DllImport(Library)] internal static extern int moe_manual_seed(ulong seed);
@@ -33,6 +37,7 @@ internal static unsafe class NativeMethods
     [DllImport(Library)] internal static extern int moe_tensor_shape(IntPtr tensor, long* shape, int capacity);
     [DllImport(Library)] internal static extern int moe_tensor_numel(IntPtr tensor, long* numel);
     [DllImport(Library)] internal static extern int moe_tensor_from_data(void* data, long nbytes, long* shape, int ndim, int dtype, int deviceType, int deviceIndex, IntPtr* result);
+    [DllImport(Library)] internal static extern int moe_tensor_set_data(IntPtr tensor, IntPtr data);
     [DllImport(Library)] internal static extern int moe_tensor_copy_to(IntPtr tensor, void* destination, long nbytes);
     [DllImport(Library)] internal static extern int moe_tensor_item(IntPtr tensor, double* asDouble, long* asInt64);
     [DllImport(Library)] internal static extern int moe_tensor_equal(IntPtr a, IntPtr b, int* equal);

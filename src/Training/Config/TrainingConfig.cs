@@ -59,6 +59,12 @@ public sealed record TrainingConfig
     /// <summary>libtorch threads; all cores when absent.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>
+    /// float32 (the default), or bf16_autocast: the forward pass under libtorch's autocast, with
+    /// matrix products in bfloat16 and parameters, gradients and AdamW's state in float32.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
     /// <summary>Sequences per forward/backward pass.</summary>
     public int MicroBatchSize => BatchSize / MicroBatches;
 
@@ -74,6 +80,14 @@ public sealed record TrainingConfig
         BalancingBiasRate = ResolvedBalancingBiasRate,
         Threads = Threads ?? Environment.ProcessorCount,
     };
+}
+
+/// <summary>The arithmetic of the forward and backward passes; the weights and AdamW stay float32 in both.</summary>
+public enum TrainingPrecision
+{
+    Float32,
+    /// <summary>bfloat16 autocast (mixed precision): float32 master weights, bfloat16 matrix products.</summary>
+    Bf16Autocast,
 }
 
 public enum ScheduleKind

@@ -16,7 +16,8 @@ namespace Orleans.MoE.Training.DisCo;
 /// What one phase of an experiment needs: the experiment, where its artifacts live, the phases
 /// finished so far (read only: their measurements are inputs, e.g. the cluster sizes), where
 /// progress goes, for a fine-tune of several ranks this process's rank, and on a cluster the job's
-/// attempt (its checkpoints are fenced: an older attempt cannot commit over a newer one's).
+/// attempt (its checkpoints are fenced: an older attempt cannot commit over a newer one's), and the
+/// device its training phases run on (the CPU when absent; a silo's cuda pool gives its job a GPU).
 /// </summary>
 public sealed record DisCoPhaseContext(
     DisCoExperimentConfig Config,
@@ -26,7 +27,8 @@ public sealed record DisCoPhaseContext(
     IProgress<TrainingEvent>? Progress = null,
     CancellationToken Cancellation = default,
     ParallelContext? Parallel = null,
-    long? Attempt = null);
+    long? Attempt = null,
+    Device? Device = null);
 
 /// <summary>
 /// The phases of an MoE-DisCo experiment as plain library calls: each reads its inputs from the
@@ -138,7 +140,7 @@ public static class DisCoPhases
     {
         using var initial = InitialWeights(c.Config);
         return Training(PhaseTraining.Run(
-            new PhaseTrainingJob(c.Config.Model, c.Config.Baseline, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.Baseline, initial.Tensors, Attempt: c.Attempt),
+            new PhaseTrainingJob(c.Config.Model, c.Config.Baseline, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.Baseline, initial.Tensors, Attempt: c.Attempt, Device: c.Device),
             c.Progress, c.Cancellation, targetWindow: c.Config.TargetLossWindow));
     }
 
@@ -149,7 +151,7 @@ public static class DisCoPhases
         using var slice = new OwnedWeights(ExpertDecomposition.SubmodelState(config.Model, initial.Tensors, expert));
         return Training(PhaseTraining.Run(
             new PhaseTrainingJob(ExpertDecomposition.SubmodelConfig(config.Model), config.Submodels,
-                [layout.ClusterShard(expert, CorpusSplits.Train)], [layout.ClusterShard(expert, CorpusSplits.Validation)], layout.Submodel(expert), slice.Tensors, Attempt: c.Attempt),
+                [layout.ClusterShard(expert, CorpusSplits.Train)], [layout.ClusterShard(expert, CorpusSplits.Validation)], layout.Submodel(expert), slice.Tensors, Attempt: c.Attempt, Device: c.Device),
             c.Progress, c.Cancellation, targetWindow: config.TargetLossWindow));
     }
 
@@ -183,7 +185,7 @@ public static class DisCoPhases
         var target = TargetLoss(c);
         using var merged = new OwnedWeights(SafeTensors.Load(c.Layout.Integrated).Tensors);
         var measurements = Training(PhaseTraining.Run(
-            new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.FineTune, merged.Tensors, c.Parallel, c.Attempt),
+            new PhaseTrainingJob(c.Config.Model, c.Config.FineTune, CorpusTrain(c.Layout), CorpusValidation(c.Layout), c.Layout.FineTune, merged.Tensors, c.Parallel, c.Attempt, c.Device),
             c.Progress, c.Cancellation, target, c.Config.TargetLossWindow));
         measurements["target_loss"] = target;
         return measurements;

@@ -16,7 +16,8 @@ public sealed record PhaseTrainingJob(
     string RunDirectory,
     IReadOnlyDictionary<string, Tensor>? InitialWeights,
     ParallelContext? Parallel = null,
-    long? Attempt = null);
+    long? Attempt = null,
+    Device? Device = null);
 
 /// <summary>How a training phase ended, with the time it spent training (over every resumption).</summary>
 public sealed record PhaseTrainingResult(long Steps, double TrainingSeconds, double FinalLoss, double? HeldOutLoss, bool ReachedTarget);
@@ -50,6 +51,7 @@ public static class PhaseTraining
                 InitialWeights = job.InitialWeights,
                 Parallel = job.Parallel,
                 Attempt = job.Attempt,
+                Device = job.Device ?? Orleans.MoE.Torch.Device.Cpu,
             });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var watch = new Progress(progress, step =>

@@ -52,7 +52,7 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
         for (var e = 0; e < counts.Length; e++) sendSplits[e / perRank] += counts[e];
 
         // 2. metadata: received[s · perRank + e] = copies rank s sends to my local expert e.
-        var received = _group.AllToAll(Tensor.FromArray(counts, counts.Length), counter: _metadata, label: _label)
+        var received = _group.AllToAll(Tensor.FromArray(counts, counts.Length).To(_group.Device), counter: _metadata, label: _label)
             .ToArray<long>();                                             // (P · perRank) on the host
         var receiveSplits = new long[p];
         var localCounts = new long[perRank];
@@ -67,7 +67,7 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
         var arrived = _group.AllToAll(outgoing, sendSplits, receiveSplits, _dispatch, _label);   // (Σ received, w)
 
         // 4. regroup by expert, compute, restore [source rank][expert] order.
-        var (byExpert, restore) = ChunkOrder(received, p, perRank);
+        var (byExpert, restore) = ChunkOrder(received, p, perRank, arrived.Device);
         var grouped = arrived.IndexSelect(0, byExpert);                   // (Σ received, w) expert-major
         var computed = localExperts.ApplyGrouped(grouped, localCounts)    // (Σ received, w)
             .IndexSelect(0, restore);                                     // back to source-major
@@ -79,6 +79,7 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
         var returned = _group.AllToAll(computed, receiveSplits, sendSplits, _combine, _label);  // (R·k, w)
         var gates = routed.Gates.Flatten().IndexSelect(0, order);         // (R·k)
         var weighted = returned * gates.Unsqueeze(1);                     // (R·k, w)
+        if (weighted.Dtype != rows.Dtype) weighted = weighted.To(rows.Dtype);   // bfloat16 products under autocast
         var combined = rows.ZerosLike().IndexAdd(0, sourceRow, weighted); // (R, w)
         return scope.MoveToOuter(combined);
     }
@@ -87,7 +88,7 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
     /// The permutation from [source][expert] blocks (block sizes received[s · perRank + e]) to
     /// [expert][source] blocks, and its inverse. Both Int64 (Σ received).
     /// </summary>
-    private static (Tensor ByExpert, Tensor Restore) ChunkOrder(long[] received, int p, int perRank)
+    private static (Tensor ByExpert, Tensor Restore) ChunkOrder(long[] received, int p, int perRank, Device device)
     {
         var start = new long[received.Length];                            // where block (s, e) starts in source-major order
         for (var i = 1; i < received.Length; i++) start[i] = start[i - 1] + received[i - 1];
@@ -106,6 +107,6 @@ public sealed class ExpertParallelDispatch : IExpertDispatch
                     position++;
                 }
             }
-        return (Tensor.FromArray(byExpert, total), Tensor.FromArray(restore, total));
+        return (Tensor.FromArray(byExpert, total).To(device), Tensor.FromArray(restore, total).To(device));   // index tensors live with the rows
     }
 }

@@ -145,7 +145,7 @@ public sealed class ParallelContext : IDisposable
         }
         var sharedNorm = NormOf(local: false);
         var localNorm = NormOf(local: true);
-        var localSquares = Tensor.FromArray([localNorm * localNorm], 1);
+        var localSquares = Tensor.FromArray([localNorm * localNorm], 1).To(Group.Device);
         if (WorldSize > 1) Group.AllReduce(localSquares, ReduceOp.Sum, label: "gradient norm");
         var norm = Math.Sqrt(sharedNorm * sharedNorm + localSquares.Item());
         var coefficient = maxNorm / (norm + 1e-6);
@@ -164,7 +164,7 @@ public sealed class ParallelContext : IDisposable
         if (layers.Length == 0) return;
         var values = layers.SelectMany(s => s.Counts.ToArray().Append(s.Tokens)).ToArray();
         using var scope = DisposeScope.Begin();
-        var summed = Tensor.FromArray(values, values.Length);
+        var summed = Tensor.FromArray(values, values.Length).To(Group.Device);
         Group.AllReduce(summed, ReduceOp.Sum, label: "expert load");
         var result = summed.ToArray<long>();
         var offset = 0;
@@ -189,7 +189,7 @@ public sealed class ParallelContext : IDisposable
         if (Mode != ParallelMode.Head || WorldSize == 1 || local.Count == 0) return local;
         var values = local.SelectMany(m => m.TokensPerExpert.Append(m.Tokens)).ToArray();
         using var scope = DisposeScope.Begin();
-        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length), label: "routing metrics");   // (P, Σ)
+        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length).To(Group.Device), label: "routing metrics");   // (P, Σ)
         var all = gathered.ToArray<long>();
         // Every rank holds the same layers with H heads each, in (layer, head) order, with N_e + 1 values per head.
         var headsPerRank = local.Count(m => m.Layer == local[0].Layer);
@@ -214,7 +214,7 @@ public sealed class ParallelContext : IDisposable
         var values = mine.SelectMany(r => new[] { r.Traffic.Calls, r.Traffic.BytesSent, r.Traffic.BytesReceived,
             r.Traffic.RemoteBytesSent, r.Traffic.RemoteBytesReceived, r.Traffic.BackwardCalls }).ToArray();
         using var scope = DisposeScope.Begin();
-        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length), label: "communication metrics");   // (P, 6·records)
+        using var gathered = Group.AllGather(Tensor.FromArray(values, values.Length).To(Group.Device), label: "communication metrics");   // (P, 6·records)
         var all = gathered.ToArray<long>();
         return Enumerable.Range(0, WorldSize).Select(r => (IReadOnlyList<CommunicationRecord>)mine.Select((record, i) =>
         {
@@ -231,7 +231,7 @@ public sealed class ParallelContext : IDisposable
     {
         if (WorldSize == 1) return values;
         using var scope = DisposeScope.Begin();
-        var t = Tensor.FromArray(values, values.Length);
+        var t = Tensor.FromArray(values, values.Length).To(Group.Device);
         Group.AllReduce(t, ReduceOp.Sum, label: "metrics");
         return t.ToArray<double>();
     }

@@ -1,4 +1,5 @@
 using Orleans.MoE.Model.Config;
+using Orleans.MoE.Torch;
 using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Torch.Native;
 
@@ -12,14 +13,19 @@ public sealed record ParallelRank(string Mode, int WorldSize, int Rank, Rendezvo
 {
     public static readonly IReadOnlyList<string> Modes = ["head", "expert", "data", "auto"];
 
-    /// <summary>Joins the group and returns this rank's context.</summary>
-    public ParallelContext Join(ModelConfig model)
+    /// <summary>
+    /// Joins the group and returns this rank's context: gloo when the rank trains on the CPU, NCCL on
+    /// a GPU (see <see cref="ProcessGroup.BackendFor"/>).
+    /// </summary>
+    public ParallelContext Join(ModelConfig model, Device? device = null)
     {
+        var on = device ?? Device.Cpu;
+        ProcessGroup.BackendFor(on);   // a missing GPU or NCCL is a configuration error, not a failure to join
         var mode = ModeFor(Mode, model);
         ProcessGroup group;
         try
         {
-            group = ProcessGroup.Join(Rendezvous, Rank, WorldSize, Timeout);
+            group = ProcessGroup.Join(Rendezvous, Rank, WorldSize, Timeout, on);
         }
         catch (TorchException e)
         {

@@ -69,6 +69,7 @@ public sealed class Trainer : IDisposable
     {
         var training = job.Training.Resolve();
         TrainingConfigValidator.ValidateWithModel(training, job.Model);
+        job.Device.EnsureAvailable();
         CheckData(job, training);
         var parallel = job.Parallel;
         CheckParallel(parallel, training);
@@ -78,7 +79,7 @@ public sealed class Trainer : IDisposable
         TorchRuntime.Threads = training.Threads!.Value;
 
         var store = new CheckpointStore(job.CheckpointDirectory, training.Checkpoint.Keep);
-        var state = new TrainerState(job.Model, training, parallel?.Partition);
+        var state = new TrainerState(job.Model, training, parallel?.Partition, job.Device);
         try
         {
             parallel?.Attach(state.Model);
@@ -225,7 +226,9 @@ public sealed class Trainer : IDisposable
             using var scope = DisposeScope.Begin();
             var (inputs, targets) = TokenBatch.Split(_job.Data.Train.NextBatch(rows), rows, t);   // (b, T) each
             if (_parallel is not null) (inputs, targets) = TokenBatch.RowsOfRank(inputs, targets, _parallel.Rank, ranks);   // (b / P, T)
-            var output = model.Forward(inputs, targets);
+            ModelOutput output;
+            using (MixedPrecision())
+                output = model.Forward(inputs, targets);
             // Mean over equal micro-batches (and ranks) of their means = the mean over the whole batch.
             (output.Loss! / (passes * ranks)).Backward();
             loss += output.Loss!.Item() / passes;
@@ -263,13 +266,21 @@ public sealed class Trainer : IDisposable
             Training.TokensPerStep / seconds, seconds, routing, communication);
     }
 
+    /// <summary>The autocast region of a forward pass under training.precision bf16_autocast; null (nothing) under float32.</summary>
+    private IDisposable? MixedPrecision() =>
+        Training.Precision == TrainingPrecision.Bf16Autocast ? Autocast.Enable(_job.Device, ScalarType.BFloat16) : null;
+
+    /// <summary>The device the model trains on.</summary>
+    public Device Device => _job.Device;
+
     /// <summary>Perplexity on the validation windows (eval.batches of them from the start, or the whole split).</summary>
     public EvaluationCompleted Evaluate()
     {
         var validation = _job.Data.Validation ?? throw new InvalidOperationException($"{_job.Data.Description} has no validation split to evaluate on");
         var batchSize = Training.Evaluation.BatchSize ?? Training.MicroBatchSize;
         long? windows = Training.Evaluation.Batches is { } batches ? (long)batches * batchSize : null;
-        return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step, _parallel);
+        using (MixedPrecision())
+            return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step, _parallel);
     }
 
     /// <summary>Writes a checkpoint of the current step (keeping the newest checkpoint.keep) and returns its directory.</summary>

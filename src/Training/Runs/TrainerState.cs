@@ -12,11 +12,12 @@ namespace Orleans.MoE.Training.Runs;
 internal sealed class TrainerState : IDisposable
 {
     /// <param name="partition">the part of the routed layers this rank holds (null: the whole model)</param>
-    public TrainerState(ModelConfig model, TrainingConfig training, ExpertPartition? partition = null)
+    /// <param name="device">where the model and AdamW's state live</param>
+    public TrainerState(ModelConfig model, TrainingConfig training, ExpertPartition? partition = null, Device? device = null)
     {
         ModelConfig = model;
         TrainingConfig = training;
-        Model = new Transformer(model, partition: partition);
+        Model = new Transformer(model, device: device, partition: partition);
         var o = training.Optimizer;
         // Weight decay on matrices only (embeddings, projections, experts, routers); none on norm gains.
         Optimizer = new AdamW(ParameterGroup.DecayMatricesOnly(Model, o.LearningRate, o.WeightDecay, o.Beta1, o.Beta2, o.Epsilon));

@@ -54,6 +54,13 @@ public sealed record TrainingJob
     /// </summary>
     public long? Attempt { get; init; }
 
+    /// <summary>
+    /// Where the model trains: the CPU (the default) or a GPU (cuda:N). The weights are drawn on the
+    /// CPU from the model's seed and then moved, so a seed gives the same initial weights on every
+    /// device; checkpoints hold host copies and load onto the job's device.
+    /// </summary>
+    public Orleans.MoE.Torch.Device Device { get; init; } = Orleans.MoE.Torch.Device.Cpu;
+
     public string MetricsPath => Path.Combine(RunDirectory, MetricsLog.FileName);
 
     public string CheckpointDirectory => CheckpointDirectoryOf(RunDirectory);
