@@ -17,6 +17,9 @@ public sealed record SlotRequest
 
     /// <summary>The grain to tell when a reserved silo leaves the cluster (its grain id as text).</summary>
     [Id(4)] public string? Owner { get; init; }
+
+    /// <summary>W3C traceparent of the attempt the slot is for: the placement decision's span sits under it.</summary>
+    [Id(5)] public string? TraceParent { get; init; }
 }
 
 /// <summary>One reserved slot: the silo, the pool, and the threads a job there gets.</summary>
