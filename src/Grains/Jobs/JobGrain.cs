@@ -182,7 +182,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
             : await Ledger().ReserveAsync(new SlotRequest
             {
                 JobKey = request.JobKey, Attempt = attempt, DeviceClass = request.DeviceClass, Owner = this.GetGrainId().ToString(),
-                TraceParent = _placing?.TraceParent,
+                TraceParent = _placing?.TraceParent, TraceDirectory = request.Directory,
             });
         if (!reservation.Granted)
         {

@@ -75,6 +75,7 @@ internal sealed partial class SlotLedgerGrain(
     private static void TracePlacement(SlotRequest request, IReadOnlyList<SiloCapacity> silos, SlotReservation choice)
     {
         if (!ActivityContext.TryParse(request.TraceParent, null, isRemote: true, out var attempt)) return;
+        if (request.TraceDirectory is { } directory) ExperimentTraces.Register(attempt.TraceId.ToHexString(), directory);
         var candidates = silos
             .Select(s => (Silo: s, Pool: SlotChoice.IndexOf(s, request.DeviceClass)))
             .Where(c => c.Pool >= 0 && c.Silo.Busy[c.Pool] < c.Silo.Pools[c.Pool].Devices)

@@ -20,6 +20,9 @@ public sealed record SlotRequest
 
     /// <summary>W3C traceparent of the attempt the slot is for: the placement decision's span sits under it.</summary>
     [Id(5)] public string? TraceParent { get; init; }
+
+    /// <summary>The experiment directory (relative to the artifact store) whose span files take that span.</summary>
+    [Id(6)] public string? TraceDirectory { get; init; }
 }
 
 /// <summary>One reserved slot: the silo, the pool, and the threads a job there gets.</summary>
