@@ -198,15 +198,9 @@ public sealed class Trainer : IDisposable
             if (cancelled) { outcome = TrainingOutcome.Cancelled; break; }
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
-            // Off (the default span group), this is one static read: no span, no allocation.
-            var stepSpan = SpanGroups.PerStep ? TrainingTelemetry.Source.StartActivity("training.step") : null;
+            var stepSpan = TrainingTelemetry.StartStep();
             var step = TrainStep();
-            if (stepSpan is not null)
-            {
-                stepSpan.SetTag("moe.training.step", step.Step);
-                stepSpan.SetTag("moe.training.loss", step.Loss);
-                stepSpan.Dispose();
-            }
+            TrainingTelemetry.EndStep(stepSpan, step.Step, step.Loss);
             Record(step);
             _store.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
             _metrics?.Write(step);

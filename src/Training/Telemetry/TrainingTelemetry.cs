@@ -31,5 +31,19 @@ public static class TrainingTelemetry
 
     public static readonly Histogram<double> ExpertLoadCv = Meter.CreateHistogram<double>("moe.training.expert_load.cv", description: "Coefficient of variation of the expert load, per routed layer");
 
+    /// <summary>
+    /// A training step's span, in the per_step span group only. Off (the default group), this is
+    /// one static read: no span, no allocation (bench/Orleans.MoE.Bench.Cluster `spans` measures it).
+    /// </summary>
+    public static Activity? StartStep() => SpanGroups.PerStep ? Source.StartActivity("training.step") : null;
+
+    public static void EndStep(Activity? span, long step, double loss)
+    {
+        if (span is null) return;
+        span.SetTag("moe.training.step", step);
+        span.SetTag("moe.training.loss", loss);
+        span.Dispose();
+    }
+
     public static readonly Histogram<double> EvaluationLoss = Meter.CreateHistogram<double>("moe.evaluation.loss", description: "Held-out mean token NLL");
 }
