@@ -6,7 +6,10 @@ namespace Orleans.MoE.Silo.Telemetry;
 /// An experiment's recorded trace, read back from the span files of its directory (every process's
 /// <c>traces/*.jsonl</c>): spans by id (a span emitted twice, by a coordinator that died after
 /// emitting it, counts once), children under their parents, ordered by start. A span whose parent
-/// is not recorded is shown as a root and counted in <see cref="Orphans"/>.
+/// is not recorded is shown as a root and counted in <see cref="Orphans"/>: after a <c>kill -9</c> of a
+/// worker (or of the silo and its workers), the spans that worker still had open (its own, its
+/// training run) are lost, and the ones that had ended under them are such orphans. The
+/// experiment, phase and attempt spans are not lost: they are kept in grain state.
 /// </summary>
 public sealed class SpanTree
 {
@@ -43,12 +46,14 @@ public sealed class SpanTree
         var spans = new Dictionary<string, SpanRecord>();
         foreach (var file in files)
         {
-            var number = 0;
-            foreach (var line in File.ReadLines(file))
+            var text = File.ReadAllText(file);
+            var lines = text.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
             {
-                number++;
-                if (line.Length == 0) continue;
-                var span = SpanRecord.Parse(line, file, number);
+                if (lines[i].Length == 0) continue;
+                // A last line without its newline is a write its process did not finish (it was killed): not a span yet.
+                if (i == lines.Length - 1) break;
+                var span = SpanRecord.Parse(lines[i], file, i + 1);
                 spans.TryAdd(span.SpanId, span);
             }
         }
