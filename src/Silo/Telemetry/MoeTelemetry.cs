@@ -55,9 +55,12 @@ public static class MoeTelemetry
             .ConfigureResource(r => Describe(r, serviceName))
             .WithTracing(t =>
             {
-                t.AddSource([.. MoeSources, .. OrleansSources]);
+                t.AddSource([.. MoeSources]);
                 if (files) t.AddProcessor(new SimpleActivityExportProcessor(new JsonLinesSpanExporter(artifactRoot!, serviceName)));
-                if (OtlpConfigured(config, "TRACES")) t.AddOtlpExporter();
+                if (!OtlpConfigured(config, "TRACES")) return;
+                // Orleans' activities (one per grain call) only where they go somewhere: the span files take the experiments' spans only.
+                t.AddSource([.. OrleansSources]);
+                t.AddOtlpExporter();
             })
             .WithMetrics(m =>
             {
