@@ -44,6 +44,7 @@ public static class MoeTelemetry
     public static IHostApplicationBuilder AddMoeTelemetry(this IHostApplicationBuilder builder, string serviceName, string? artifactRoot)
     {
         var config = builder.Configuration;
+        AddOtelVariables(builder.Configuration);
         if (config[SpansKey] is { } spans)
         {
             SpanGroups.Current = SpanGroups.Parse(spans, SpansKey);
@@ -88,6 +89,19 @@ public static class MoeTelemetry
     {
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
             resource.AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}");
+    }
+
+    /// <summary>
+    /// The exporter reads its options from the host's configuration; a host built without the
+    /// environment (the embedded cluster) gets the OTEL_* variables the configuration lacks.
+    /// </summary>
+    private static void AddOtelVariables(IConfigurationManager config)
+    {
+        var missing = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, e.Value as string))
+            .Where(e => e.Item1.StartsWith("OTEL_", StringComparison.Ordinal) && config[e.Item1] is null)
+            .ToDictionary(e => e.Item1, e => e.Item2);
+        if (missing.Count > 0) config.AddInMemoryCollection(missing);
     }
 
     private static string? Setting(IConfiguration? config, string name) => config?[name] ?? Environment.GetEnvironmentVariable(name);
