@@ -4,7 +4,7 @@ using Orleans.MoE.Bench.Cluster;
 // Cluster benchmarks: grain call latency between two silo processes, job start latency, and the
 // demo's overhead through the grains against the critical path of its jobs, and failover after a
 // silo is killed (default against tuned membership options).
-// Usage: dotnet run -c Release --project bench/Orleans.MoE.Bench.Cluster -- [latency|jobstart|demo|failover|all]
+// Usage: dotnet run -c Release --project bench/Orleans.MoE.Bench.Cluster -- [latency|jobstart|demo|failover|spans|all]
 //        (failover: [--checkpoint-every N] [--bound SECONDS] [--freeze] [--only tuned|default] [--set NAME=VALUE]...)
 //        (and `silo ...`: this program as one of the benchmark's silos; the benchmark starts them)
 if (args.Length > 0 && args[0] == "silo")
@@ -41,6 +41,7 @@ try
     }
     if (which is "demo" or "all") await DemoOverheadBenchmark.RunAsync(root);
     if (which is "failover" or "all") await FailoverBenchmark.RunAsync(root, args[1..]);
+    if (which is "spans" or "all") StepSpanBenchmark.Run(root);
     return 0;
 }
 finally

@@ -15,7 +15,7 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(SelfTestCommand.Create());
 foreach (var command in new[] { RunCommand.Create(), WatchCommand.Create(), StatusCommand.Create(), CancelCommand.Create(),
-             SilosCommand.Create(), ReportCommand.Create(), SiloCommand.Create(), WorkerCommand.Create(), CertsCommand.Create() })
+             SilosCommand.Create(), ReportCommand.Create(), TraceCommand.Create(), SiloCommand.Create(), WorkerCommand.Create(), CertsCommand.Create() })
     root.Subcommands.Add(command);
 
 try

@@ -68,6 +68,15 @@ public sealed class ProcessClusterTests : IDisposable
         // The submodels ran on the low-cost silos, the rest of the training on the high-memory one.
         Assert.StartsWith("small-", (string?)onCluster.Get("submodel-0")["device"]!["silo"]);
         Assert.Equal("big", (string?)onCluster.Get("fine_tune")["device"]!["silo"]);
+
+        // One trace for each run, across the silo processes and their workers (the embedded one all in this process and its workers).
+        string[] jobs = ["prepare", "cluster", "baseline", "submodel-0", "submodel-1", "fine_tune", "evaluate"];
+        var trace = ExperimentTraceAssertions.OneConnectedTrace(Path.Combine(artifacts, "experiments", "happy"), jobs);
+        // One file per process: every worker wrote its own.
+        Assert.True(Directory.GetFiles(Path.Combine(artifacts, "experiments", "happy", "traces"), "moe-worker-*.jsonl").Length >= jobs.Length);
+        Assert.All(trace.Spans.Where(s => s.Name.StartsWith("job submodel-", StringComparison.Ordinal)), s => Assert.StartsWith("small-", s.Attributes["moe.silo"]));
+        Assert.All(trace.Spans.Where(s => s.Name == "job fine_tune"), s => Assert.Equal("big", s.Attributes["moe.silo"]));
+        ExperimentTraceAssertions.OneConnectedTrace(embedded, jobs);
     }
 
     [Fact]

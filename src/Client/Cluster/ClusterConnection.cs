@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using Orleans.MoE.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Orleans.MoE.Silo.Security;
+using Orleans.MoE.Silo.Telemetry;
 using StackExchange.Redis;
 
 namespace Orleans.MoE.Client.Cluster;
@@ -32,8 +33,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
         var options = MoeSiloHosting.RedisOptions(builder.Configuration, redis);
         var tls = ClusterTlsSettings.From(builder.Configuration) is { } settings ? ClusterTls.Load(settings) : null;
+        builder.AddMoeTelemetry("moe-client", artifactRoot: null);   // OTLP only: the silos write the experiments' trace files
         builder.UseOrleansClient(client =>
         {
+            client.AddActivityPropagation();
             if (tls is not null) client.UseTls(tls.Certificate, tls.Configure);
             client.Configure<ClusterOptions>(o =>
             {

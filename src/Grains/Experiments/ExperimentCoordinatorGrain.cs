@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Grains.Telemetry;
 using Orleans.MoE.Training.DisCo;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -35,6 +37,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.Plan is { } plan) Load(plan);
+        if (S.Trace is { } trace && S.Plan is not null) ExperimentTraces.Register(trace.TraceId, S.Plan.Directory);
         this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(ReconcilePeriod, ReconcilePeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
@@ -55,6 +58,8 @@ internal sealed partial class ExperimentCoordinatorGrain(
             S.Plan = plan;
             S.Phase = ExperimentPhase.Created;
             S.StartedAt = DateTimeOffset.UtcNow;
+            S.Trace = PersistedSpan.NewRoot();
+            ExperimentTraces.Register(S.Trace.TraceId, plan.Directory);
             Event($"experiment '{_config!.Name}' created in {plan.Directory} ({_nodes.Count} jobs)");
             AdoptFinishedPhases(layout);
             await PersistAsync();
@@ -77,6 +82,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
         S.Message = $"cancelled: {reason}";
         S.EndedAt = DateTimeOffset.UtcNow;
         Event(S.Message);
+        EmitEndedSpans();
         await PersistAsync();
         await StopJobsAsync(reason);
         await StopReminderAsync();
@@ -145,10 +151,12 @@ internal sealed partial class ExperimentCoordinatorGrain(
             && n.DependsOn.All(d => S.Jobs.TryGetValue(d, out var r) && r.Status == JobStatus.Succeeded)).ToList();
         foreach (var node in ready)
         {
+            if (S.Trace is { } trace && !S.PhaseSpans.ContainsKey(node.Stage)) S.PhaseSpans[node.Stage] = trace.Child();
             S.Jobs[node.Name] = new JobRecord { Status = JobStatus.Running };
             Event($"{node.Name}: asked for on a {node.DeviceClass} silo");
         }
         var advanced = Advance();
+        if (advanced) EmitEndedSpans();
         // Recorded as asked for before asking: a coordinator that dies now asks again, and RunAsync is idempotent.
         if (ready.Count > 0 || advanced) await PersistAsync();
         foreach (var node in ready) _views[node.Name] = await Job(node).RunAsync(Request(node));
@@ -201,6 +209,9 @@ internal sealed partial class ExperimentCoordinatorGrain(
                     };
                 DisCoState.Open(Layout(S.Plan!).State).Complete(outcome.Name, measurements);
                 record.Status = JobStatus.Succeeded;
+                if (outcome.Pool is { } paid)
+                    ExperimentTelemetry.Dollars.Add(outcome.Seconds / 3600.0 * paid.DollarsPerHour,
+                        new TagList { { "moe.phase", StageOf(outcome.Name).ToString() }, { "moe.device_class", paid.Class } });
                 Event($"{outcome.Name}: done on {outcome.Silo} in {outcome.Seconds:F1} s" + (outcome.Failures > 0 ? $" after {outcome.Failures} failed attempts" : ""));
                 break;
             case JobStatus.Failed when ended:
@@ -221,6 +232,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
                 Event($"{outcome.Name}: {outcome.Status.ToString().ToLowerInvariant()}");
                 break;
         }
+        EmitEndedSpans();
         await PersistAsync();
         if (!ended && S.Phase == ExperimentPhase.Failed)
         {
@@ -252,6 +264,38 @@ internal sealed partial class ExperimentCoordinatorGrain(
             }
         }
     }
+
+    /// <summary>
+    /// Emits the phase spans whose jobs have all ended, and, once the experiment has ended, every
+    /// open phase span and the root. Called before the state that marks them ended is persisted:
+    /// a coordinator that dies in between emits them again (same ids; readers keep one).
+    /// </summary>
+    private void EmitEndedSpans()
+    {
+        if (S.Trace is not { } root) return;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (stage, span) in S.PhaseSpans.Where(p => !p.Value.Ended).ToList())
+        {
+            var jobs = _nodes.Where(n => n.Stage == stage).ToList();
+            var statuses = jobs.Select(n => S.Jobs.TryGetValue(n.Name, out var r) ? r.Status : JobStatus.Pending).ToList();
+            var done = statuses.All(s => s.IsTerminal());
+            if (!done && !S.Phase.IsTerminal()) continue;
+            var ok = statuses.All(s => s == JobStatus.Succeeded);
+            S.PhaseSpans[stage] = span.Emit(ExperimentTelemetry.Experiments, $"phase {stage}", now,
+                [new("moe.phase", stage.ToString()), new("moe.jobs", jobs.Count)],
+                ok ? ActivityStatusCode.Ok : ActivityStatusCode.Error, ok ? null : $"{statuses.Count(s => s != JobStatus.Succeeded)} of {jobs.Count} jobs did not succeed");
+        }
+        if (!S.Phase.IsTerminal() || root.Ended) return;
+        var completed = S.Phase == ExperimentPhase.Completed;
+        S.Trace = root.Emit(ExperimentTelemetry.Experiments, "experiment", S.EndedAt ?? now,
+            [
+                new("moe.experiment.id", this.GetPrimaryKeyString()), new("moe.experiment.name", _config?.Name),
+                new("moe.experiment.outcome", S.Phase.ToString()), new("moe.dollars", Status().Dollars),
+            ],
+            completed ? ActivityStatusCode.Ok : ActivityStatusCode.Error, completed ? null : S.Message);
+    }
+
+    private ExperimentPhase StageOf(string job) => _nodes.FirstOrDefault(n => n.Name == job)?.Stage ?? S.Phase;
 
     private async Task StopReminderAsync()
     {
@@ -302,6 +346,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
             // process (.NET and libtorch alike) is sized for what it will use. Not set: the job gets
             // its slot's share of the cores.
             Threads = DisCoPhases.TrainingOf(_config, node.Phase)?.Threads,
+            TraceParent = S.PhaseSpans.TryGetValue(node.Stage, out var phase) ? phase.TraceParent : null,
         };
         if (node.Kind != JobKind.RankGroup) return request;
         if (node.Phase == DisCoPhases.Cluster)

@@ -26,6 +26,12 @@ public sealed class ExperimentState
 
     /// <summary>The HTML report, relative to the artifact store.</summary>
     [Id(8)] public string? Report { get; set; }
+
+    /// <summary>The experiment's root span: begun with the plan, emitted when the experiment ends (by whichever activation sees it).</summary>
+    [Id(9)] public Telemetry.PersistedSpan? Trace { get; set; }
+
+    /// <summary>One span per phase (the stage of the job graph), begun with its first job, emitted when all its jobs ended.</summary>
+    [Id(10)] public Dictionary<ExperimentPhase, Telemetry.PersistedSpan> PhaseSpans { get; set; } = [];
 }
 
 /// <summary>A job the coordinator has asked for, and how it ended.</summary>

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
+using Orleans.MoE.Grains.Telemetry;
 using Orleans.Runtime;
 
 namespace Orleans.MoE.Grains.Jobs;
@@ -18,6 +20,9 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
 
     private IGrainTimer? _placementTimer;
     private JobReport? _live;
+
+    /// <summary>The span of the attempt being placed; persisted once the attempt has a slot.</summary>
+    private PersistedSpan? _placing;
 
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(5);
 
@@ -61,6 +66,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         {
             state.State.Request = request;
             state.State.Status = JobStatus.Waiting;
+            state.State.WaitingSince = DateTimeOffset.UtcNow;
             await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         }
         if (state.State.Status == JobStatus.Waiting) await PlaceAsync();
@@ -134,6 +140,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     /// <summary>Counts a failure (unless null), frees the slot, and places the next attempt or fails the job once the budget is spent.</summary>
     private async Task RetryAsync(string? failed, bool permanent = false)
     {
+        EmitAttemptSpan(failed is null ? "interrupted" : "failed", failed);
         await ReleaseAsync(state.State.Attempt);
         _live = null;
         if (failed is not null)
@@ -154,6 +161,7 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         }
         state.State.Status = JobStatus.Waiting;
         state.State.Slot = null;
+        state.State.WaitingSince = DateTimeOffset.UtcNow;
         await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         await PlaceAsync();
     }
@@ -163,12 +171,18 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     {
         var request = Request;
         var attempt = state.State.Attempt + 1;
+        if (request.TraceParent is not null)
+        {
+            _placing ??= PersistedSpan.ChildOf(request.TraceParent);
+            if (_placing is not null) ExperimentTraces.Register(_placing.TraceId, request.Directory);
+        }
         // A rank of a group runs on the slot its group reserved; any other job reserves its own.
         var reservation = request.Slot is { } assigned
             ? new SlotReservation { Slots = [assigned] }
             : await Ledger().ReserveAsync(new SlotRequest
             {
                 JobKey = request.JobKey, Attempt = attempt, DeviceClass = request.DeviceClass, Owner = this.GetGrainId().ToString(),
+                TraceParent = _placing?.TraceParent, TraceDirectory = request.Directory,
             });
         if (!reservation.Granted)
         {
@@ -187,10 +201,18 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         state.State.Slot = slot;
         state.State.Status = JobStatus.Running;
         state.State.Waiting = null;
+        state.State.AttemptSpan = _placing;
+        _placing = null;
+        if (state.State.WaitingSince is { } since)
+            ExperimentTelemetry.QueueWait.Record((DateTimeOffset.UtcNow - since).TotalSeconds, new TagList { { "moe.device_class", slot.Pool.Class } });
+        state.State.WaitingSince = null;
         await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         try
         {
-            await Supervisor(slot).StartAsync(new JobLaunch { Request = request, Attempt = attempt, Slot = slot, Owner = this.AsReference<IJobGrain>() });
+            await Supervisor(slot).StartAsync(new JobLaunch
+            {
+                Request = request, Attempt = attempt, Slot = slot, Owner = this.AsReference<IJobGrain>(), TraceParent = state.State.AttemptSpan?.TraceParent,
+            });
             LogStarted(logger, request.JobKey, attempt, slot.SiloName, slot.Pool.Class);
             Parent().JobChangedAsync(View()).Ignore();
         }
@@ -204,8 +226,10 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
                 await EndAsync(JobStatus.Cancelled, error: $"could not start on silo {slot.SiloName}: {e.Message}");
                 return;
             }
+            EmitAttemptSpan("not started", e.Message);
             await ReleaseAsync(attempt);
             state.State.Status = JobStatus.Waiting;
+            state.State.WaitingSince = DateTimeOffset.UtcNow;
             state.State.Slot = null;
             state.State.Waiting = $"could not start on silo {slot.SiloName} ({e.Message}); placing it again";
             await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
@@ -224,10 +248,28 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
         _placementTimer = null;
         _live = null;
         if (state.State.Request is not null) await ReleaseAsync(state.State.Attempt);
+        EmitAttemptSpan(status.ToString().ToLowerInvariant(), status == JobStatus.Succeeded ? null : error ?? state.State.Error);
         state.State.Status = status;
         if (status != JobStatus.Succeeded) state.State.Error = error ?? state.State.Error;
         await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
         if (state.State.Request is not null) Parent().JobEndedAsync(Outcome()).Ignore();
+    }
+
+    /// <summary>
+    /// Emits the current attempt's span (its silo, device class and attempt number) once, as the
+    /// attempt ends; the caller persists the state that marks it emitted.
+    /// </summary>
+    private void EmitAttemptSpan(string outcome, string? error)
+    {
+        if (state.State.AttemptSpan is not { Ended: false } span) return;
+        var slot = state.State.Slot;
+        state.State.AttemptSpan = span.Emit(ExperimentTelemetry.Experiments, $"job {Request.Name}", DateTimeOffset.UtcNow,
+            [
+                new("moe.job.name", Request.Name), new("moe.job.phase", Request.Phase), new("moe.job.attempt", state.State.Attempt),
+                new("moe.silo", slot?.SiloName), new("moe.device_class", slot?.Pool.Class ?? Request.DeviceClass),
+                new("moe.device_kind", slot?.Pool.Kind), new("moe.job.outcome", outcome),
+            ],
+            error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
     }
 
     private JobOutcome Outcome() => new()

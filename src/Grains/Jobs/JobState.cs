@@ -32,4 +32,10 @@ public sealed class JobState
 
     /// <summary>A cancel was asked for; the running attempt is stopping.</summary>
     [Id(9)] public bool CancelRequested { get; set; }
+
+    /// <summary>The running attempt's span: begun before its placement, emitted when the attempt ends.</summary>
+    [Id(10)] public Telemetry.PersistedSpan? AttemptSpan { get; set; }
+
+    /// <summary>Since when the next attempt waits for a slot (the queue wait it records when placed).</summary>
+    [Id(11)] public DateTimeOffset? WaitingSince { get; set; }
 }

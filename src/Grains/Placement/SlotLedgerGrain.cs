@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Grains.Telemetry;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
@@ -64,8 +66,38 @@ internal sealed partial class SlotLedgerGrain(
             Slots = choice.Slots.Select(g => new LedgerSlot { Silo = g.Silo, Class = request.DeviceClass, Grant = g }).ToList(),
         };
         await state.WriteRetryingAsync(logger, "the slot ledger");
+        TracePlacement(request, silos, choice);
         LogReserved(logger, request.JobKey, request.Attempt, string.Join(", ", choice.Slots.Select(s => $"{s.SiloName} ({s.Pool.Class}, ${s.Pool.DollarsPerHour}/h)")));
         return choice;
+    }
+
+    /// <summary>A span for a granted reservation, under the attempt it is for: the candidates, the silos chosen, and why.</summary>
+    private static void TracePlacement(SlotRequest request, IReadOnlyList<SiloCapacity> silos, SlotReservation choice)
+    {
+        if (!ActivityContext.TryParse(request.TraceParent, null, isRemote: true, out var attempt)) return;
+        if (request.TraceDirectory is { } directory) ExperimentTraces.Register(attempt.TraceId.ToHexString(), directory);
+        var candidates = silos
+            .Select(s => (Silo: s, Pool: SlotChoice.IndexOf(s, request.DeviceClass)))
+            .Where(c => c.Pool >= 0 && c.Silo.Busy[c.Pool] < c.Silo.Pools[c.Pool].Devices)
+            .Select(c => $"{c.Silo.Name} (${c.Silo.Pools[c.Pool].DollarsPerHour}/h, throughput {c.Silo.Pools[c.Pool].RelativeThroughput})")
+            .ToList();
+        var previous = Activity.Current;
+        Activity.Current = null;   // under the attempt, not under the grain call that asked
+        try
+        {
+            using var span = ExperimentTelemetry.Placement.StartActivity("placement", ActivityKind.Internal, attempt);
+            if (span is null) return;
+            span.SetTag("moe.job.attempt", request.Attempt);
+            span.SetTag("moe.device_class", request.DeviceClass);
+            span.SetTag("moe.placement.ranks", request.Ranks);
+            span.SetTag("moe.placement.candidates", string.Join("; ", candidates));
+            span.SetTag("moe.placement.chosen", string.Join(", ", choice.Slots.Select(s => s.SiloName)));
+            span.SetTag("moe.placement.reason", $"cheapest per unit of throughput among {candidates.Count} silos of class {request.DeviceClass} with a free device");
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
     }
 
     public async Task ReleaseAsync(string jobKey, int? attempt = null)

@@ -11,6 +11,7 @@ using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Jobs;
 using Orleans.MoE.Silo.Security;
 using Orleans.MoE.Silo.Storage;
+using Orleans.MoE.Silo.Telemetry;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Storage;
@@ -42,7 +43,9 @@ public static class MoeSiloHosting
             builder.Services.AddSingleton(tls);
             builder.Services.AddHostedService<TlsLogging>();   // before the silo starts listening
         }
-        builder.Services.Configure<ArtifactStoreOptions>(o => o.Root = Path.GetFullPath(config[SiloConfiguration.ArtifactRoot] ?? "runs"));
+        var artifactRoot = Path.GetFullPath(config[SiloConfiguration.ArtifactRoot] ?? "runs");
+        builder.Services.Configure<ArtifactStoreOptions>(o => o.Root = artifactRoot);
+        builder.AddMoeTelemetry("moe-silo", artifactRoot);
         builder.Services.Configure<MoeSiloOptions>(config.GetSection(MoeSiloOptions.Section));
         builder.UseOrleans(silo =>
         {
@@ -72,6 +75,7 @@ public static class MoeSiloHosting
                 else silo.ConfigureEndpoints(siloPort, gatewayPort);
             }
             silo.UseSiloMetadata(metadata);
+            silo.AddActivityPropagation();   // grain calls join their caller's trace, across silos
             silo.AddMoeGrains();
         });
         // Registered after the silo, so that it stops first: workers checkpoint and report while the silo still runs.

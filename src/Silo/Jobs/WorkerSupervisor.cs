@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
 using Orleans.MoE.Grains.Placement;
+using Orleans.MoE.Grains.Telemetry;
 using Orleans.MoE.Silo.Hosting;
 using Orleans.MoE.Silo.Worker;
 using Orleans.Runtime;
@@ -79,9 +80,12 @@ internal sealed partial class WorkerSupervisor(
         var worker = new WorkerProcess(launch, StartInfo(jobFile, launch.Request.Threads ?? launch.Slot.Threads),
             Path.Combine(attemptDirectory, "worker.log"), report => launch.Owner.ReportAsync(report));
         _workers[key] = worker;
+        var running = new TagList { { "moe.silo", launch.Slot.SiloName }, { "moe.device_class", launch.Slot.Pool.Class } };
+        ExperimentTelemetry.JobsRunning.Add(1, running);
         LogStarted(logger, launch.Request.JobKey, launch.Attempt, worker.ProcessId, launch.Request.Threads ?? launch.Slot.Threads);
         _ = worker.Exited.ContinueWith(_ =>
         {
+            ExperimentTelemetry.JobsRunning.Add(-1, running);
             if (worker.FinalReport is { } end) Remember(end);
             _workers.TryRemove(key, out var _);
             lock (_gpus) _gpus.Remove(key);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Orleans.MoE.Grains.Jobs;
+using Orleans.MoE.Grains.Telemetry;
+using Orleans.MoE.Silo.Telemetry;
 using Orleans.MoE.Torch.Distributed;
 using System.Runtime.InteropServices;
 using Orleans.MoE.Torch;
@@ -34,27 +36,60 @@ public static class WorkerRunner
         var layout = new DisCoLayout(job.ExperimentDirectory);
         var config = DisCoExperimentLoader.Parse(File.ReadAllText(layout.ResolvedConfig), layout.ResolvedConfig);
         if (job.Threads > 0) TorchRuntime.Threads = job.Threads;
+        // Disposed last (declared first): the spans below are written before the process ends.
+        using var telemetry = MoeTelemetry.StartForWorker(artifactRoot: "");
+        using var span = StartSpan(job);
         var device = Device.Parse(job.Device).EnsureAvailable();
         lock (stdout) stdout.WriteLine(WorkerProtocol.Started());
-        using var parallel = RankOf(job)?.Join(config.Model, device);
+        var rank = RankOf(job);
+        ParallelContext? parallel;
+        using (var rendezvous = rank is null ? null : WorkerTelemetry.Source.StartActivity("rendezvous"))
+        {
+            rendezvous?.SetTag("moe.rank", rank?.Rank);
+            rendezvous?.SetTag("moe.world_size", rank?.WorldSize);
+            parallel = rank?.Join(config.Model, device);
+        }
+        using var joined = parallel;
         try
         {
             // A rank's own attempt is always 1 (each group attempt has new ranks): its group's attempt fences the checkpoints.
             var attempt = job.Arguments.TryGetValue(WorkerArguments.GroupAttempt, out var group) ? long.Parse(group, CultureInfo.InvariantCulture) : job.Attempt;
             var context = new DisCoPhaseContext(config, layout, DisCoState.Open(layout.State), stdout, new ProgressLines(stdout), cancellation.Token, parallel, attempt, device);
             var result = DisCoPhases.Run(job.Phase, context);
+            // Ended (and written) before the silo hears of the success: the experiment may end right after.
+            span?.SetStatus(ActivityStatusCode.Ok);
+            span?.Stop();
             lock (stdout) stdout.WriteLine(WorkerProtocol.Succeeded(result));
             return 0;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
+            span?.SetTag("moe.job.outcome", "interrupted");
             stderr.WriteLine($"{job.JobKey} attempt {job.Attempt}: stopped on request after its checkpoint");
             return WorkerProtocol.Interrupted;
+        }
+        catch (Exception e)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
         }
         finally
         {
             parallel?.Group.Dispose();
         }
+    }
+
+    /// <summary>The job's span in this process, under its attempt's span (the job file's traceparent), written into the experiment directory.</summary>
+    private static Activity? StartSpan(WorkerJobFile job)
+    {
+        if (!ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var attempt)) return null;
+        ExperimentTraces.Register(attempt.TraceId.ToHexString(), job.ExperimentDirectory);
+        var span = WorkerTelemetry.Source.StartActivity($"worker {job.Phase}", ActivityKind.Internal, attempt);
+        span?.SetTag("moe.job.phase", job.Phase);
+        span?.SetTag("moe.job.attempt", job.Attempt);
+        span?.SetTag("moe.threads", job.Threads);
+        span?.SetTag("moe.process_id", Environment.ProcessId);
+        return span;
     }
 
     /// <summary>The rank of a job that is one of several (its arguments name it), or null for a job of its own.</summary>

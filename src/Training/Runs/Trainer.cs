@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orleans.MoE.Model;
+using Orleans.MoE.Model.Accounting;
 using Orleans.MoE.Model.Config;
 using Orleans.MoE.Model.Routing;
 using Orleans.MoE.Torch;
@@ -10,6 +11,7 @@ using Orleans.MoE.Training.Config;
 using Orleans.MoE.Training.Parallel;
 using Orleans.MoE.Torch.Distributed;
 using Orleans.MoE.Training.Schedules;
+using Orleans.MoE.Training.Telemetry;
 
 namespace Orleans.MoE.Training.Runs;
 
@@ -44,6 +46,7 @@ public sealed class Trainer : IDisposable
     private readonly string? _resumedFrom;
     private readonly ParallelContext? _parallel;
     private long? _savedStep;
+    private double? _flopsPerToken;
 
     private Trainer(TrainingJob job, TrainingConfig training, TrainerState state, CheckpointStore store, MetricsLog? metrics, string? resumedFrom)
     {
@@ -85,6 +88,7 @@ public sealed class Trainer : IDisposable
             parallel?.Attach(state.Model);
             if (job.Resume)
             {
+                using var load = TrainingTelemetry.Source.StartActivity("checkpoint.load");
                 var checkpoint = store.LatestVerified() ?? throw new RunDirectoryException(
                     $"{job.CheckpointDirectory}: no checkpoint to resume from; start the run without resuming");
                 TrainerCheckpoint.Restore(store, checkpoint.Step, checkpoint.Manifest, state, job.Data.Train);
@@ -165,9 +169,15 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public TrainingResult Run(IProgress<TrainingEvent>? progress = null, CancellationToken cancellation = default)
     {
+        using var run = TrainingTelemetry.Source.StartActivity("training.run");
+        run?.SetTag("moe.training.steps", Training.Steps);
+        run?.SetTag("moe.training.start_step", Step);
         try
         {
-            return RunSteps(progress, cancellation);
+            var result = RunSteps(progress, cancellation);
+            run?.SetTag("moe.training.outcome", result.Outcome.ToString());
+            run?.SetTag("moe.training.end_step", result.Step);
+            return result;
         }
         catch (CollectiveException e)
         {
@@ -189,7 +199,10 @@ public sealed class Trainer : IDisposable
             if (cancelled) { outcome = TrainingOutcome.Cancelled; break; }
             if (_job.StopAfterStep is { } stop && Step >= stop) { outcome = TrainingOutcome.Stopped; break; }
 
+            var stepSpan = TrainingTelemetry.StartStep();
             var step = TrainStep();
+            TrainingTelemetry.EndStep(stepSpan, step.Step, step.Loss);
+            Record(step);
             _store.Fence?.Check();   // a stale attempt stops before it writes anything more into the run directory
             _metrics?.Write(step);
             progress?.Report(step);
@@ -276,16 +289,41 @@ public sealed class Trainer : IDisposable
     /// <summary>Perplexity on the validation windows (eval.batches of them from the start, or the whole split).</summary>
     public EvaluationCompleted Evaluate()
     {
+        using var span = TrainingTelemetry.Source.StartActivity("evaluation");
+        span?.SetTag("moe.training.step", Step);
         var validation = _job.Data.Validation ?? throw new InvalidOperationException($"{_job.Data.Description} has no validation split to evaluate on");
         var batchSize = Training.Evaluation.BatchSize ?? Training.MicroBatchSize;
         long? windows = Training.Evaluation.Batches is { } batches ? (long)batches * batchSize : null;
+        EvaluationCompleted evaluation;
         using (MixedPrecision())
-            return HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step, _parallel);
+            evaluation = HeldOutEvaluation.Evaluate(Model, validation, batchSize, windows, Step, _parallel);
+        span?.SetTag("moe.evaluation.loss", evaluation.Loss);
+        TrainingTelemetry.EvaluationLoss.Record(evaluation.Loss);
+        return evaluation;
+    }
+
+    /// <summary>The step's measurements on the Orleans.MoE meter (nothing is recorded while no meter listens).</summary>
+    private void Record(StepCompleted step)
+    {
+        TrainingTelemetry.Loss.Record(step.Loss);
+        TrainingTelemetry.TokensPerSecond.Record(step.TokensPerSecond);
+        TrainingTelemetry.StepTime.Record(step.Seconds);
+        if (TrainingTelemetry.FlopsPerSecond.Enabled)
+            TrainingTelemetry.FlopsPerSecond.Record(step.TokensPerSecond * (_flopsPerToken ??= ModelAccounting.Of(_job.Model, Training.ContextLength).TrainingFlopsPerToken));
+        foreach (var layer in step.Routing)
+        {
+            var tags = new TagList { { "moe.layer", layer.Layer } };
+            if (layer.Head is { } head) tags.Add("moe.head", head);
+            TrainingTelemetry.ExpertLoadMaxOverMean.Record(layer.MaxOverMean, tags);
+            TrainingTelemetry.ExpertLoadCv.Record(layer.CoefficientOfVariation, tags);
+        }
     }
 
     /// <summary>Writes a checkpoint of the current step (keeping the newest checkpoint.keep) and returns its directory.</summary>
     public string SaveCheckpoint(IProgress<TrainingEvent>? progress = null)
     {
+        using var span = TrainingTelemetry.Source.StartActivity("checkpoint.save");
+        span?.SetTag("moe.training.step", Step);
         var directory = TrainerCheckpoint.Save(_store, _state, _job.Data.Train, _parallel);
         _savedStep = Step;
         var saved = new CheckpointSaved(Step, directory);

@@ -54,8 +54,11 @@ public sealed record JobRequest
     /// <summary>The grain told when the job ends (its id as text); null = the experiment's coordinator.</summary>
     [Id(15)] public string? Parent { get; init; }
 
+    /// <summary>W3C traceparent of the span the job's attempts sit under (its phase's); null = not traced.</summary>
+    [Id(16)] public string? TraceParent { get; init; }
+
     /// <summary>For a group: its ranks may share a silo (data shards) instead of each taking a distinct one.</summary>
-    [Id(16)] public bool SharedSilos { get; init; }
+    [Id(17)] public bool SharedSilos { get; init; }
 
     /// <summary>The key of the grain that owns the job.</summary>
     public string JobKey => JobKeys.Of(ExperimentId, Name);

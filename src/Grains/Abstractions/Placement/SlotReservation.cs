@@ -18,8 +18,14 @@ public sealed record SlotRequest
     /// <summary>The grain to tell when a reserved silo leaves the cluster (its grain id as text).</summary>
     [Id(4)] public string? Owner { get; init; }
 
+    /// <summary>W3C traceparent of the attempt the slot is for: the placement decision's span sits under it.</summary>
+    [Id(5)] public string? TraceParent { get; init; }
+
+    /// <summary>The experiment directory (relative to the artifact store) whose span files take that span.</summary>
+    [Id(6)] public string? TraceDirectory { get; init; }
+
     /// <summary>The ranks may share a silo (data shards); otherwise each takes a distinct one (the ranks of a fine-tune).</summary>
-    [Id(5)] public bool SharedSilos { get; init; }
+    [Id(7)] public bool SharedSilos { get; init; }
 }
 
 /// <summary>One reserved slot: the silo, the pool, and the threads a job there gets.</summary>
