@@ -70,10 +70,12 @@ public sealed class ProcessClusterTests : IDisposable
         Assert.Equal("big", (string?)onCluster.Get("fine_tune")["device"]!["silo"]);
 
         // One trace for each run, across the silo processes and their workers (the embedded one all in this process and its workers).
+        // On the cluster the clustering is its two data shards' jobs, each a rank of the group's first attempt.
         string[] jobs = ["prepare", "cluster", "baseline", "submodel-0", "submodel-1", "fine_tune", "evaluate"];
-        var trace = ExperimentTraceAssertions.OneConnectedTrace(Path.Combine(artifacts, "experiments", "happy"), jobs);
+        string[] jobsOnCluster = ["cluster-a1-r0", "cluster-a1-r1", .. jobs.Where(j => j != "cluster")];
+        var trace = ExperimentTraceAssertions.OneConnectedTrace(Path.Combine(artifacts, "experiments", "happy"), jobsOnCluster);
         // One file per process: every worker wrote its own.
-        Assert.True(Directory.GetFiles(Path.Combine(artifacts, "experiments", "happy", "traces"), "moe-worker-*.jsonl").Length >= jobs.Length);
+        Assert.True(Directory.GetFiles(Path.Combine(artifacts, "experiments", "happy", "traces"), "moe-worker-*.jsonl").Length >= jobsOnCluster.Length);
         Assert.All(trace.Spans.Where(s => s.Name.StartsWith("job submodel-", StringComparison.Ordinal)), s => Assert.StartsWith("small-", s.Attributes["moe.silo"]));
         Assert.All(trace.Spans.Where(s => s.Name == "job fine_tune"), s => Assert.Equal("big", s.Attributes["moe.silo"]));
         ExperimentTraceAssertions.OneConnectedTrace(embedded, jobs);
