@@ -10,6 +10,8 @@
 // experts were spread over threads.
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <c10/core/impl/LocalDispatchKeySet.h>
+
 #include "common.h"
 
 namespace {
@@ -156,7 +158,11 @@ extern "C" {
 int32_t moe_fused_experts(moe_tensor rows, moe_tensor gates, moe_tensor order, const int64_t* counts, int32_t experts,
                           moe_tensor w_up, moe_tensor w_gate, moe_tensor w_down, int32_t activation, moe_tensor* out) {
   MOE_TRY
-  const at::Tensor& x = moe::T(rows);
+  // The fused kernels compute in the weights' dtype: autocast stays off inside them, and reduced-
+  // precision rows and gates are cast here, where autograd records the casts.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  const auto dtype = moe::T(w_up).scalar_type();
+  const at::Tensor x = moe::T(rows).to(dtype);
   if (x.dim() != 2) throw std::invalid_argument("fused experts: rows must be (rows, width)");
   if (activation != MOE_EXPERT_GELU && activation != MOE_EXPERT_SWIGLU)
     throw std::invalid_argument("fused experts: unknown activation " + std::to_string(activation));
@@ -179,7 +185,7 @@ int32_t moe_fused_experts(moe_tensor rows, moe_tensor gates, moe_tensor order, c
   }
   // Without gates the rows are already grouped: assignment a is row a, weight 1. Absent tensors travel
   // through the autograd function as empty ones (it cannot take undefined inputs).
-  at::Tensor gate_tensor = gates != nullptr ? moe::T(gates) : at::empty({0}, x.options());
+  at::Tensor gate_tensor = gates != nullptr ? moe::T(gates).to(dtype) : at::empty({0}, x.options());
   const int64_t k = gates != nullptr ? gate_tensor.size(-1) : 1;
   if (gates != nullptr && (gate_tensor.dim() != 2 || gate_tensor.numel() != x.size(0) * k))
     throw std::invalid_argument("fused experts: gates must be (rows, k)");

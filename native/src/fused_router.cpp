@@ -8,6 +8,8 @@
 // gradient is a k-sparse (block, N_e) matrix rebuilt block by block.
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <c10/core/impl/LocalDispatchKeySet.h>
+
 #include "common.h"
 
 namespace {
@@ -88,7 +90,11 @@ extern "C" {
 int32_t moe_fused_route(moe_tensor x, moe_tensor router, moe_tensor bias, int64_t k, int64_t chunk_rows,
                         moe_tensor* gates, moe_tensor* expert_ids, moe_tensor* counts, moe_tensor* order) {
   MOE_TRY
-  const at::Tensor &input = moe::T(x), &weight = moe::T(router), &balance = moe::T(bias);
+  // The fused kernels compute in the weights' dtype: autocast stays off inside them, and a reduced-
+  // precision input is cast here, where autograd records the cast.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  const at::Tensor &weight = moe::T(router), &balance = moe::T(bias);
+  const at::Tensor input = moe::T(x).to(weight.scalar_type());
   if (input.dim() != 3 || weight.dim() != 3 || balance.dim() != 2)
     throw std::invalid_argument("fused route: expected x (groups, tokens, d), router (groups, experts, d) and bias (groups, experts)");
   const int64_t groups = input.size(0), experts = weight.size(1);
