@@ -49,10 +49,10 @@ public sealed class EmbeddedPipelineTests : IDisposable
           },
           "data": { "paths": [ "{{Path.Combine(_root, "corpus.jsonl")}}" ], "validation_fraction": 0.2, "seed": 1 },
           "clustering": { "method": "kmeans", "restarts": 2, "seed": 1 },
-          "submodels": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 150 : 6)}}, "schedule": { "kind": "constant" },
+          "submodels": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 600 : 6)}}, "schedule": { "kind": "constant" },
                          "optimizer": { "lr": 3e-3 }, "eval": { "every": 3, "batches": 2 }, "checkpoint": { "every": 2, "keep": 1 }, "seed": 1, "threads": 1 },
           "integration": { "averaging": "weighted_by_tokens" },
-          "fine_tune": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 150 : 8)}}, "schedule": { "kind": "cosine", "warmup_steps": 1 },
+          "fine_tune": { "batch_size": 4, "context_length": 16, "steps": {{(@long ? 600 : 8)}}, "schedule": { "kind": "cosine", "warmup_steps": 1 },
                          "optimizer": { "lr": 3e-3 }, "eval": { "every": 4, "batches": 2 }, "checkpoint": { "every": 2, "keep": 1 }, "seed": 2, "threads": 1 },
           "target_loss_window": 2,{{(@long ? "\"stop_fine_tune_at_baseline_loss\": false," : "")}}
           "baseline": { "batch_size": 4, "context_length": 16, "steps": 8, "schedule": { "kind": "cosine", "warmup_steps": 1 },
