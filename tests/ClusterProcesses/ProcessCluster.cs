@@ -54,6 +54,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public Task WaitForSilosAsync(params string[] names) => _client!.WaitForSilosAsync(names);
 
+    /// <summary>A new client in place of the old one, for after every silo it knew as a gateway is gone.</summary>
+    public async Task ReconnectClientAsync()
+    {
+        try { await _client!.DisposeAsync(); } catch (Exception) { /* its gateways are gone */ }
+        _client = await ClusterClient.ConnectAsync(Redis.ConnectionString);
+    }
+
     public SiloProcess Silo(string name) => _silos[name];
 
     /// <summary>SIGKILL: the machine is gone, no goodbye.</summary>

@@ -6,6 +6,8 @@ namespace Orleans.MoE.ClusterProcesses;
 /// A real redis-server (Debian's) on a free loopback port, stopped with the test. It keeps no
 /// snapshots while it runs; <see cref="Stop"/> saves its data on the way down (SHUTDOWN SAVE) and
 /// <see cref="Start"/> brings it back on the same port from that file, as a restarted server would.
+/// <see cref="Flush"/> and <see cref="RestartEmpty"/> lose its data, as a server restarted without its
+/// data files would.
 /// </summary>
 internal sealed class RedisServer : IDisposable
 {
@@ -49,6 +51,25 @@ internal sealed class RedisServer : IDisposable
         if (_process.WaitForExit(TimeSpan.FromSeconds(20)) != 0) throw new InvalidOperationException($"redis-server did not shut down cleanly:\n{_process.Output}");
         _process.Dispose();
         _process = null;
+    }
+
+    /// <summary>Deletes every key (FLUSHALL) while the server keeps running: a server that lost its data under its clients.</summary>
+    public void Flush()
+    {
+        var answer = Send("FLUSHALL");
+        if (answer is not ['+', 'O', 'K', ..]) throw new InvalidOperationException($"FLUSHALL was answered '{answer}'");
+    }
+
+    /// <summary>Stops the server without saving and starts it again on its port with no data file: everything it held is lost.</summary>
+    public void RestartEmpty()
+    {
+        if (_process is null) throw new InvalidOperationException("redis-server is not running");
+        Send("SHUTDOWN NOSAVE");
+        if (_process.WaitForExit(TimeSpan.FromSeconds(20)) != 0) throw new InvalidOperationException($"redis-server did not shut down cleanly:\n{_process.Output}");
+        _process.Dispose();
+        _process = null;
+        File.Delete(Path.Combine(_directory, "dump.rdb"));
+        Start();
     }
 
     /// <summary>Sends one inline command and returns the first bytes of the answer as text ("" when the server closed the connection, null when none listens).</summary>

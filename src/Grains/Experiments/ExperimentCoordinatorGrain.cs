@@ -306,7 +306,7 @@ internal sealed partial class ExperimentCoordinatorGrain(
     {
         try
         {
-            await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
+            if (await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString())) await RecoverLostStorageAsync();
         }
         catch (InconsistentStateException)
         {
@@ -315,6 +315,30 @@ internal sealed partial class ExperimentCoordinatorGrain(
             LogSuperseded(logger, this.GetPrimaryKeyString());
             DeactivateOnIdle();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The storage lost this experiment's record (Redis emptied, or restarted without its data) and it
+    /// was just written again from this activation's memory; the reminder and the registry entry were
+    /// lost with it and are made again. The event tells the user what happened.
+    /// </summary>
+    private async Task RecoverLostStorageAsync()
+    {
+        Event("Redis lost its data (emptied, or restarted without its data files): the coordinator and its jobs wrote their state " +
+            "again from memory and the experiment goes on. The cluster's membership was lost with it: until the silos restart, a silo " +
+            "that dies is not detected and a new one cannot join. If the experiment stops moving, restart the silos and submit it again: " +
+            "it resumes from its directory (state.json and the checkpoints)");
+        LogStorageLost(logger, this.GetPrimaryKeyString());
+        await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
+        try
+        {
+            if (!S.Phase.IsTerminal()) await this.RegisterOrUpdateReminder(WakeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await GrainFactory.GetGrain<IExperimentRegistryGrain>(0).RegisterAsync(this.GetPrimaryKeyString());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRecoveryIncomplete(logger, this.GetPrimaryKeyString(), e.Message);   // the timer still drives the experiment
         }
     }
 
@@ -429,6 +453,12 @@ internal sealed partial class ExperimentCoordinatorGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId} was written by another activation; this one stops acting")]
     private static partial void LogSuperseded(ILogger logger, string experimentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: its stored state had vanished (storage emptied); written again from memory")]
+    private static partial void LogStorageLost(ILogger logger, string experimentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: could not register its reminder or registry entry again after the storage lost its data: {Error}")]
+    private static partial void LogRecoveryIncomplete(ILogger logger, string experimentId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not cancel job {Job}: {Error}")]
     private static partial void LogCancelFailed(ILogger logger, string job, string error);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Grains.Telemetry;
@@ -12,9 +13,11 @@ namespace Orleans.MoE.Grains.Jobs;
 /// slot's silo start attempt n of the job, follow the supervisor's reports, and retry a failed
 /// attempt from its last checkpoint (the worker resumes it) until the failure budget is spent.
 /// Every attempt gets a new number, persisted before it starts, and a report of any other attempt
-/// (a zombie worker, a duplicate activation) is refused and logged, never recorded.
+/// (a zombie worker, a duplicate activation) is refused and logged, never recorded. A job whose state
+/// is new numbers its attempts above those its experiment directory records (<see cref="RecordedAttempts"/>),
+/// so that a job asked for again after the cluster's storage lost its data resumes above its checkpoint fence.
 /// </summary>
-internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogger logger) : Grain, IJobGrain
+internal abstract partial class JobGrain(IPersistentState<JobState> state, IOptions<ArtifactStoreOptions> artifacts, ILogger logger) : Grain, IJobGrain
 {
     private static readonly TimeSpan PlacementRetry = TimeSpan.FromSeconds(1);
 
@@ -64,6 +67,12 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
     {
         if (state.State.Request is null || (state.State.Status == JobStatus.Pending))
         {
+            if (state.State.Request is null)
+            {
+                var recorded = RecordedAttempts.HighestOf(artifacts.Value.PathOf(request.Directory), request.Name);
+                if (recorded > 0) LogAttemptsRecorded(logger, request.JobKey, recorded);
+                state.State.Attempt = Math.Max(state.State.Attempt, recorded);
+            }
             state.State.Request = request;
             state.State.Status = JobStatus.Waiting;
             state.State.WaitingSince = DateTimeOffset.UtcNow;
@@ -343,6 +352,9 @@ internal abstract partial class JobGrain(IPersistentState<JobState> state, ILogg
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} attempt {Attempt} could not start on silo {Silo}: {Error}; placing it again")]
     private static partial void LogStartFailed(ILogger logger, string jobKey, int attempt, string silo, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobKey} is new here, and its experiment directory records attempts up to {Recorded}: its attempts are numbered above")]
+    private static partial void LogAttemptsRecorded(ILogger logger, string jobKey, int recorded);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not stop {JobKey} attempt {Attempt} on silo {Silo}: {Error}")]
     private static partial void LogStopFailed(ILogger logger, string jobKey, int attempt, string silo, string error);

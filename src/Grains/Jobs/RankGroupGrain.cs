@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains.Experiments;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Training.DisCo;
@@ -17,6 +18,7 @@ namespace Orleans.MoE.Grains.Jobs;
 /// </summary>
 internal sealed partial class RankGroupGrain(
     [PersistentState("group", StorageNames.Cluster)] IPersistentState<RankGroupState> state,
+    IOptions<ArtifactStoreOptions> artifacts,
     ILogger<RankGroupGrain> logger) : Grain, IRankGroupGrain
 {
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
@@ -40,6 +42,8 @@ internal sealed partial class RankGroupGrain(
     {
         if (S.Request is null)
         {
+            // New state (first run, or the storage lost its data): above every group attempt its ranks' directories record.
+            S.Attempt = Math.Max(S.Attempt, RecordedAttempts.HighestGroupAttemptOf(artifacts.Value.PathOf(request.Directory), request.Name));
             S.Request = request;
             S.Status = JobStatus.Waiting;
             await state.WriteRetryingAsync(logger, this.GetPrimaryKeyString());
