@@ -7,9 +7,14 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const YAML = require("yaml");
-
-const models = path.dirname(require.resolve("kubernetes-models/package.json"));
+let YAML, models;
+try {
+  YAML = require("yaml");
+  models = path.dirname(require.resolve("kubernetes-models/package.json"));
+} catch (e) {
+  console.error(`k8s/validate: its packages are not installed (${e.message.split("\n")[0]}); run \`make k8s-deps\` (npm ci --prefix k8s/validate)`);
+  process.exit(2);
+}
 
 // apiVersion "apps/v1" -> kubernetes-models/apps/v1/KIND; the core group "v1" -> kubernetes-models/v1/KIND.
 function modelOf(apiVersion, kind) {
