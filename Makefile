@@ -20,7 +20,7 @@ NATIVE_LIB := $(NATIVE_BUILD)/libmoe_native.so
 NATIVE_SOURCES := native/CMakeLists.txt $(wildcard native/include/*.h native/src/*.h native/src/*.cpp)
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: help deps bench-deps native build test demo cluster-demo bench fixtures clean
+.PHONY: help deps bench-deps k8s-deps native build test demo cluster-demo bench fixtures clean
 
 help:
 	@echo "make demo    run the main job on the embedded default: MoE-DisCo and its baseline (runs/disco-demo)"
@@ -36,6 +36,20 @@ deps:
 bench-deps:
 	@scripts/ensure-packages.sh $(APT_PACKAGES) $(BENCH_APT_PACKAGES)
 
+# The Kubernetes manifests' checks (tests/Deploy.Tests): kubectl renders the overlays (Debian's
+# kubernetes-client unless a kubectl is installed), Node.js checks every object against the Kubernetes
+# schemas (k8s/validate: kubernetes-models from npm, which ships them, so no network at test time).
+K8S_APT_PACKAGES := $(if $(shell command -v kubectl),,kubernetes-client) $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
+K8S_VALIDATOR := k8s/validate/node_modules/.package-lock.json
+
+$(K8S_VALIDATOR): k8s/validate/package.json k8s/validate/package-lock.json
+	npm ci --prefix k8s/validate --no-audit --no-fund --loglevel=error
+	@touch $@
+
+k8s-deps:
+	@scripts/ensure-packages.sh $(K8S_APT_PACKAGES)
+	@$(MAKE) --no-print-directory $(K8S_VALIDATOR)
+
 # Rebuilt only when a native source changes (make compares timestamps).
 $(NATIVE_LIB): $(NATIVE_SOURCES)
 	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -47,7 +61,7 @@ native: deps $(NATIVE_LIB)
 build: native
 	$(DOTNET) build Orleans.MoE.sln -c $(CONFIGURATION) -nologo -v quiet
 
-test: build
+test: build k8s-deps
 	$(DOTNET) test Orleans.MoE.sln -c $(CONFIGURATION) --no-build -nologo
 
 demo: build

@@ -8,6 +8,7 @@ using Orleans.Hosting;
 using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
 using Orleans.MoE.Grains.Placement;
+using Orleans.MoE.Silo.Health;
 using Orleans.MoE.Silo.Jobs;
 using Orleans.MoE.Silo.Security;
 using Orleans.MoE.Silo.Storage;
@@ -47,6 +48,8 @@ public static class MoeSiloHosting
         builder.Services.Configure<ArtifactStoreOptions>(o => o.Root = artifactRoot);
         builder.AddMoeTelemetry("moe-silo", artifactRoot);
         builder.Services.Configure<MoeSiloOptions>(config.GetSection(MoeSiloOptions.Section));
+        builder.Services.Configure<SiloHealthOptions>(config.GetSection(SiloHealthOptions.Section));
+        builder.Services.AddHostedService<SiloHealthEndpoint>();   // before the silo: it answers while the silo joins and after it stops
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -74,6 +77,8 @@ public static class MoeSiloHosting
                 if (advertised is not null) silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: false);
                 else silo.ConfigureEndpoints(siloPort, gatewayPort);
             }
+            // Only in a pod (the manifests of k8s/ set it): pod name, pod IP and the labels' cluster id, and dead silos' pods deleted.
+            if (config.GetValue<bool>(SiloConfiguration.KubernetesHosting)) silo.UseKubernetesHosting();
             silo.UseSiloMetadata(metadata);
             silo.AddActivityPropagation();   // grain calls join their caller's trace, across silos
             silo.AddMoeGrains();

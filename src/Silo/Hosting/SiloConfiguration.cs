@@ -33,6 +33,10 @@ public static class SiloConfiguration
     /// <summary>The section of the silo metadata (Orleans' <c>UseSiloMetadata</c>), which declares the device pools.</summary>
     public const string Metadata = "Orleans:Metadata";
 
+    /// <summary>True in a Kubernetes pod: Orleans' Kubernetes hosting (<c>UseKubernetesHosting</c>) with its
+    /// <c>POD_NAME</c>, <c>POD_NAMESPACE</c>, <c>POD_IP</c>, <c>ORLEANS_CLUSTER_ID</c> and <c>ORLEANS_SERVICE_ID</c> variables.</summary>
+    public const string KubernetesHosting = "MoE:Kubernetes:Hosting";
+
     public const string DefaultClusterId = "moe";
     public const string DefaultServiceId = "orleans-moe";
 }
