@@ -11,6 +11,7 @@ using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Jobs;
 using Orleans.MoE.Silo.Security;
 using Orleans.MoE.Silo.Storage;
+using Orleans.MoE.Silo.Web;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Storage;
@@ -78,6 +79,15 @@ public static class MoeSiloHosting
         builder.Services.AddSingleton<WorkerSupervisor>();
         builder.Services.AddSingleton<IJobSupervisor>(sp => sp.GetRequiredService<WorkerSupervisor>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
+        // The web view only when asked for: a silo without MoE:Web:Port opens no HTTP port.
+        if (config[WebViewOptions.PortKey] is not null)
+        {
+            var web = config.GetSection(WebViewOptions.Section);
+            Port(config, WebViewOptions.PortKey, 0, allowZero: true);   // refuses a malformed port, naming the key
+            builder.Services.Configure<WebViewOptions>(web);
+            builder.Services.AddSingleton<WebViewHost>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WebViewHost>());
+        }
         return builder;
     }
 
@@ -112,10 +122,10 @@ public static class MoeSiloHosting
         return entries;
     }
 
-    private static int Port(IConfiguration config, string key, int fallback)
+    private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {
         if (config[key] is not { } text) return fallback;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536) return port;
-        throw new SiloMetadataException([$"{key}: '{text}' is not a port number (1-65535)"]);
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port < 65536 && (port > 0 || allowZero)) return port;
+        throw new SiloMetadataException([$"{key}: '{text}' is not a port number ({(allowZero ? "0 for a free port, " : "")}1-65535)"]);
     }
 }
