@@ -72,6 +72,19 @@ public sealed class WebViewTests : IDisposable
         // No way out of the artifact store, encoded or not.
         foreach (var escape in new[] { "reports/..%2F..%2Fetc%2Fpasswd", "reports/web-tiny/..%2F..%2F..%2Fetc%2Fhostname", "reports/%2Fetc%2Fpasswd" })
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(escape)).StatusCode);
+
+        // The Orleans Dashboard next to it: its page, and its counters of this cluster's one silo.
+        var dashboard = await http.GetAsync("dashboard/");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        var dashboardPage = await dashboard.Content.ReadAsStringAsync();
+        Assert.Contains("<title>Orleans Dashboard</title>", dashboardPage);
+        Assert.Contains("index.min.js", dashboardPage);
+        var counters = await http.GetAsync("dashboard/DashboardCounters");
+        var countersText = await counters.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
+        Assert.Contains("\"siloName\":\"embedded\"", countersText);
+        Assert.Contains("\"status\":\"Active\"", countersText);
+        Assert.Contains("Orleans.MoE.Grains.Experiments.ExperimentCoordinatorGrain", countersText);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Hosting;
 using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
@@ -73,6 +74,8 @@ public static class MoeSiloHosting
                 else silo.ConfigureEndpoints(siloPort, gatewayPort);
             }
             silo.UseSiloMetadata(metadata);
+            // The Orleans Dashboard's grains, profiler and telemetry only where the web view serves it.
+            if (config[WebViewOptions.PortKey] is not null) silo.AddDashboard();
             silo.AddMoeGrains();
         });
         // Registered after the silo, so that it stops first: workers checkpoint and report while the silo still runs.

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 using Orleans.MoE.Grains;
 
 namespace Orleans.MoE.Silo.Web;
@@ -18,8 +19,8 @@ namespace Orleans.MoE.Silo.Web;
 /// that serves the experiments page, its JSON and the experiments' HTML reports. It exists only
 /// when <see cref="WebViewOptions.PortKey"/> is configured.
 /// </summary>
-public sealed partial class WebViewHost(IGrainFactory grains, IOptions<WebViewOptions> options, IOptions<ArtifactStoreOptions> artifacts,
-    ILogger<WebViewHost> logger) : IHostedService
+public sealed partial class WebViewHost(IGrainFactory grains, IServiceProvider siloServices, IOptions<WebViewOptions> options,
+    IOptions<ArtifactStoreOptions> artifacts, ILogger<WebViewHost> logger) : IHostedService
 {
     private WebApplication? _app;
 
@@ -34,7 +35,9 @@ public sealed partial class WebViewHost(IGrainFactory grains, IOptions<WebViewOp
         // Job statuses as their names ("Running"), as `moe status` prints them.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(settings.ListenAddress), settings.Port));
+        ForwardDashboardServices(builder.Services);
         var app = builder.Build();
+        app.MapOrleansDashboard(DashboardPrefix);
         app.MapGet("/", () => Results.Content(Page.Value, "text/html; charset=utf-8"));
         app.MapGet("/api/experiments", async () => Results.Json(await ClusterOverview.ExperimentsAsync(grains)));
         app.MapGet("/api/silos", async () => Results.Json(await ClusterOverview.SilosAsync(grains)));
@@ -55,6 +58,26 @@ public sealed partial class WebViewHost(IGrainFactory grains, IOptions<WebViewOp
         await _app.StopAsync(cancellationToken);
         await _app.DisposeAsync();
         _app = null;
+    }
+
+    /// <summary>Where the Orleans Dashboard is served.</summary>
+    public const string DashboardPrefix = "/dashboard";
+
+    /// <summary>
+    /// The Orleans Dashboard registers its services in the silo (<c>AddDashboard</c>), and its
+    /// endpoints resolve them from this server's container: each is handed on from the silo's, so
+    /// both see the same profiler and log. Its types are internal; they are found by name.
+    /// </summary>
+    private void ForwardDashboardServices(IServiceCollection services)
+    {
+        var assembly = typeof(DashboardOptions).Assembly;
+        foreach (var name in new[] { "EmbeddedAssetProvider", "IDashboardClient", "DashboardLogger" })
+        {
+            var type = assembly.GetTypes().SingleOrDefault(t => t.Name == name)
+                ?? throw new InvalidOperationException($"the Orleans Dashboard assembly {assembly.GetName()} has no type {name}: the web view expects Microsoft.Orleans.Dashboard 10.4.x");
+            services.AddSingleton(type, _ => siloServices.GetRequiredService(type));
+        }
+        services.AddSingleton(_ => siloServices.GetRequiredService<IOptions<DashboardOptions>>());
     }
 
     private static readonly Lazy<string> Page = new(() =>
