@@ -87,6 +87,9 @@ public static class MoeSiloHosting
         {
             var web = config.GetSection(WebViewOptions.Section);
             Port(config, WebViewOptions.PortKey, 0, allowZero: true);   // refuses a malformed port, naming the key
+            var addressKey = $"{WebViewOptions.Section}:{nameof(WebViewOptions.ListenAddress)}";
+            if (config[addressKey] is { } address && !IPAddress.TryParse(address, out _))
+                throw new SiloMetadataException([$"{addressKey}: '{address}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)"]);
             builder.Services.Configure<WebViewOptions>(web);
             builder.Services.AddSingleton<WebViewHost>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebViewHost>());
