@@ -7,11 +7,12 @@ SHELL := /bin/bash
 
 # Packages the build and the tests need. python3-torch is for `make bench` (PyTorch side by side)
 # and `make fixtures` only, python3-sklearn for the k-means benchmark (scikit-learn side by side),
-# and iproute2 for the parallel benchmark's bandwidth-limited links (ip netns, tc).
+# and iproute2 for the parallel benchmark's bandwidth-limited links (ip netns, tc). chromium renders
+# the silo's web view in its test (headless).
 # The built-in multi-domain corpus (src/Data/Corpora/BuiltInDomains.cs): the default data of the demo.
 CORPUS_APT_PACKAGES := bible-kjv-text bible-kjv fortunes fortunes-min fortunes-de fortunes-es fortunes-it \
   fortunes-ru linux-libc-dev libpython3.11-stdlib golang-1.19-src gnu-standards
-APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread redis-server $(CORPUS_APT_PACKAGES)
+APT_PACKAGES := cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread redis-server chromium $(CORPUS_APT_PACKAGES)
 BENCH_APT_PACKAGES := python3-torch python3-sklearn iproute2
 
 CONFIGURATION ?= Release

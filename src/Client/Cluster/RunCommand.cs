@@ -73,6 +73,7 @@ internal static partial class RunCommand
             StateDirectory = Path.Combine(root, "cluster-state"),
             Pools = EmbeddedPools(config.Prices, config.Clustering.Shards),
         });
+        if (cluster.WebUrl is { } url) Console.WriteLine($"web view: {url}");
         var coordinator = cluster.Client.GetGrain<IExperimentCoordinatorGrain>(experimentId);
         await coordinator.StartAsync(new ExperimentPlan
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Hosting;
+using Orleans.MoE.Silo.Web;
 
 namespace Orleans.MoE.Client.Cluster;
 
@@ -30,8 +31,10 @@ internal static class SiloCommand
         var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (default 11111)." };
         var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)." };
         var clusterId = new Option<string?>("--cluster-id") { Description = $"Orleans cluster id (default {SiloConfiguration.DefaultClusterId})." };
+        var webPort = new Option<int?>("--web-port") { Description = "Serve the web view (experiments page and Orleans Dashboard) on this port; 0 = a free one (default: no web view)." };
+        var webAddress = new Option<string?>("--web-address") { Description = "The address the web view listens on (default 127.0.0.1)." };
         var command = new Command("silo", "Run a silo of an Orleans.MoE cluster: it declares its device pools and runs jobs in worker processes.");
-        foreach (var option in new Option[] { cluster, name, artifacts, pools, advertise, siloPort, gatewayPort, clusterId }) command.Options.Add(option);
+        foreach (var option in new Option[] { cluster, name, artifacts, pools, advertise, siloPort, gatewayPort, clusterId, webPort, webAddress }) command.Options.Add(option);
         command.SetAction(async (parse, cancellation) =>
         {
             var flags = new Dictionary<string, string?>
@@ -43,6 +46,8 @@ internal static class SiloCommand
                 [SiloConfiguration.SiloPort] = parse.GetValue(siloPort)?.ToString(CultureInfo.InvariantCulture),
                 [SiloConfiguration.GatewayPort] = parse.GetValue(gatewayPort)?.ToString(CultureInfo.InvariantCulture),
                 [SiloConfiguration.ClusterId] = parse.GetValue(clusterId),
+                [WebViewOptions.PortKey] = parse.GetValue(webPort)?.ToString(CultureInfo.InvariantCulture),
+                [$"{WebViewOptions.Section}:{nameof(WebViewOptions.ListenAddress)}"] = parse.GetValue(webAddress),
             };
             var builder = Host.CreateApplicationBuilder();
             var poolFlags = parse.GetValue(pools) ?? [];

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.MoE.Grains.Placement;
 using Orleans.MoE.Silo.Hosting;
+using Orleans.MoE.Silo.Web;
 
 namespace Orleans.MoE.Silo.Embedded;
 
@@ -25,6 +26,9 @@ public sealed record EmbeddedClusterOptions
 
     /// <summary>The silo's log level on the console (the experiment's own view is the client's).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>The web view's loopback port: 0 = a free one, null = no web view.</summary>
+    public int? WebPort { get; init; } = 0;
 }
 
 /// <summary>
@@ -43,6 +47,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
+    /// <summary>The web view's address ("http://127.0.0.1:PORT/"), or null when it is off.</summary>
+    public string? WebUrl => _host.Services.GetService<WebViewHost>()?.Url;
+
     public static async Task<EmbeddedCluster> StartAsync(EmbeddedClusterOptions options, CancellationToken cancellation = default)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
@@ -55,6 +62,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             [SiloConfiguration.GatewayPort] = FreePort().ToString(CultureInfo.InvariantCulture),
             [$"{MoeSiloOptions.Section}:{nameof(MoeSiloOptions.WorkerCommand)}"] = options.WorkerCommand,
         };
+        if (options.WebPort is { } webPort) settings[WebViewOptions.PortKey] = webPort.ToString(CultureInfo.InvariantCulture);
         foreach (var (key, value) in DevicePoolMetadata.Format(options.Pools)) settings[$"{SiloConfiguration.Metadata}:{key}"] = value;
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel);

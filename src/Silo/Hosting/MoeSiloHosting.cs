@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Hosting;
 using Orleans.MoE.Grains;
 using Orleans.MoE.Grains.Jobs;
@@ -13,6 +14,7 @@ using Orleans.MoE.Silo.Jobs;
 using Orleans.MoE.Silo.Security;
 using Orleans.MoE.Silo.Storage;
 using Orleans.MoE.Silo.Telemetry;
+using Orleans.MoE.Silo.Web;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Storage;
@@ -81,12 +83,26 @@ public static class MoeSiloHosting
             if (config.GetValue<bool>(SiloConfiguration.KubernetesHosting)) silo.UseKubernetesHosting();
             silo.UseSiloMetadata(metadata);
             silo.AddActivityPropagation();   // grain calls join their caller's trace, across silos
+            // The Orleans Dashboard's grains, profiler and telemetry only where the web view serves it.
+            if (config[WebViewOptions.PortKey] is not null) silo.AddDashboard();
             silo.AddMoeGrains();
         });
         // Registered after the silo, so that it stops first: workers checkpoint and report while the silo still runs.
         builder.Services.AddSingleton<WorkerSupervisor>();
         builder.Services.AddSingleton<IJobSupervisor>(sp => sp.GetRequiredService<WorkerSupervisor>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
+        // The web view only when asked for: a silo without MoE:Web:Port opens no HTTP port.
+        if (config[WebViewOptions.PortKey] is not null)
+        {
+            var web = config.GetSection(WebViewOptions.Section);
+            Port(config, WebViewOptions.PortKey, 0, allowZero: true);   // refuses a malformed port, naming the key
+            var addressKey = $"{WebViewOptions.Section}:{nameof(WebViewOptions.ListenAddress)}";
+            if (config[addressKey] is { } address && !IPAddress.TryParse(address, out _))
+                throw new SiloMetadataException([$"{addressKey}: '{address}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)"]);
+            builder.Services.Configure<WebViewOptions>(web);
+            builder.Services.AddSingleton<WebViewHost>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WebViewHost>());
+        }
         return builder;
     }
 
@@ -126,10 +142,10 @@ public static class MoeSiloHosting
         return entries;
     }
 
-    private static int Port(IConfiguration config, string key, int fallback)
+    private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {
         if (config[key] is not { } text) return fallback;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536) return port;
-        throw new SiloMetadataException([$"{key}: '{text}' is not a port number (1-65535)"]);
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port < 65536 && (port > 0 || allowZero)) return port;
+        throw new SiloMetadataException([$"{key}: '{text}' is not a port number ({(allowZero ? "0 for a free port, " : "")}1-65535)"]);
     }
 }
