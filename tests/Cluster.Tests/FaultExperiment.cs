@@ -5,7 +5,7 @@ namespace Orleans.MoE.Cluster.Tests;
 
 /// <summary>
 /// The experiment the fault tests disturb: the tiny MoE with submodels and baseline long enough
-/// (600 steps, a checkpoint every 20) to be hit mid-training, and its undisturbed run's metrics,
+/// (2000 steps, a checkpoint every 20, so that a job is still training when a fault arrives on a loaded machine) to be hit mid-training, and its undisturbed run's metrics,
 /// computed once on an embedded cluster (one thread per job, so a resumed run is bit-identical).
 /// </summary>
 public class FaultExperiment : IAsyncLifetime
@@ -14,7 +14,7 @@ public class FaultExperiment : IAsyncLifetime
     private readonly int _fineTuneSteps;
 
     // xunit needs a fixture's public constructor to be its only one.
-    public FaultExperiment() : this(steps: 600, fineTuneSteps: 60)
+    public FaultExperiment() : this(steps: 2000, fineTuneSteps: 60)
     {
     }
 
@@ -26,7 +26,7 @@ public class FaultExperiment : IAsyncLifetime
 
     public DisCoState Undisturbed { get; private set; } = null!;
 
-    public static string With(string corpus, string extra = "", int steps = 600, int fineTuneSteps = 60) =>
+    public static string With(string corpus, string extra = "", int steps = 2000, int fineTuneSteps = 60) =>
         TestExperiments.Tiny(corpus, extra, submodelSteps: steps, fineTuneSteps: fineTuneSteps, stopAtBaseline: false)
             .Replace("\"checkpoint\": { \"every\": 2, \"keep\": 1 }", "\"checkpoint\": { \"every\": 20, \"keep\": 2 }")
             .Replace("\"baseline\": { \"batch_size\": 4, \"context_length\": 16, \"steps\": 8,", $"\"baseline\": {{ \"batch_size\": 4, \"context_length\": 16, \"steps\": {steps},");
