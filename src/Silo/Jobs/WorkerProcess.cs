@@ -57,14 +57,14 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Completes once the process has exited and its final report was sent.</summary>
     public Task Exited { get; }
 
-    /// <summary>Asks the worker to checkpoint and stop (SIGINT); kills it if it has not exited after the grace period.</summary>
+    /// <summary>Asks the worker to checkpoint and stop (SIGTERM); kills it if it has not exited after the grace period.</summary>
     public void Stop(string reason, TimeSpan grace, bool isFailure = false)
     {
         if (StopReason is not null) return;
         StopReason = reason;
         StopIsFailure = isFailure;
         _log.WriteLine($"--- {DateTimeOffset.UtcNow:O} stopping: {reason}");
-        if (!PosixSignals.Send(_process.Id, PosixSignals.SigInt)) return;
+        if (!PosixSignals.Send(_process.Id, PosixSignals.SigTerm)) return;
         _ = Task.Delay(grace).ContinueWith(_ => Kill(), TaskScheduler.Default);
     }
 
