@@ -22,8 +22,8 @@ namespace Orleans.MoE.Deploy.Tests;
 /// </summary>
 internal static partial class SiloEnvironment
 {
-    /// <summary>What a pod field reference stands for in the check (a pod's address must parse as one).</summary>
-    private static string Placeholder(string? fieldPath) => fieldPath == "status.podIP" ? "10.1.2.3" : $"pod-{fieldPath}";
+    /// <summary>What a pod field reference stands for in the check (a pod's address must parse as one; 192.0.2.0/24 is reserved for documentation).</summary>
+    private static string Placeholder(string? fieldPath) => fieldPath == "status.podIP" ? "192.0.2.10" : $"pod-{fieldPath}";
 
     public static Dictionary<string, string> Of(RenderedManifests manifests, YamlMappingNode container)
     {
