@@ -194,7 +194,7 @@ public sealed class ManifestDriftTests
     [InlineData("Orleans__Endpoints__SiloPrt", "11111")]
     [InlineData("MoE__Tls__Certficate", "/x.pfx")]
     [InlineData("MOE_CLUSTR", "redis:6379")]
-    [InlineData("POD_ADDRESS", "10.0.0.1")]
+    [InlineData("POD_ADDRESS", "192.0.2.1")]
     public void AMisspeltOrMalformedSettingIsAProblem(string variable, string value)
     {
         var (_, _, _, environment) = Silo("cpu-only", "low-cost");

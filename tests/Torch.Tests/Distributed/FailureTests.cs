@@ -72,7 +72,7 @@ public class FailureTests
     [Fact]
     public void ARendezvousAddressParses()
     {
-        Assert.Equal(new RendezvousAddress("10.0.0.1", 29500), RendezvousAddress.Parse("10.0.0.1:29500"));
+        Assert.Equal(new RendezvousAddress("192.0.2.1", 29500), RendezvousAddress.Parse("192.0.2.1:29500"));
         Assert.Equal("127.0.0.1", new RendezvousAddress("127.0.0.1", 1).LocalBindAddress());
     }
 }
